@@ -1,0 +1,526 @@
+"""Patrol routes: each duty day's officers ride from the office through the courtyards and back.
+
+The week is one OR-Tools routing model (``ortools.constraint_solver.pywrapcp``;
+the released wheel has no ``ortools.routing``):
+
+- a *rider* (vehicle) is one officer on one duty day (or one shift of it);
+- a *visit* is one required pass of a courtyard; a hot spot has one visit per
+  duty day, each pinned to its day; a courtyard's gates are alternatives of
+  one disjunction, so the solver also picks the gate;
+- each day's riders also pass the day's service desk (a visit pinned to that day);
+- a Time dimension holds riding time plus dwell; its slack is waiting; visits
+  cannot start in the gaps between shifts and must end before a shift ends;
+- the arc cost is metres, plus a rotation surcharge on street metres ridden on
+  the same weekday last week; balance is a soft cap on each route's metres.
+
+A visit that cannot be made is dropped only through a disjunction with a
+large penalty, and every dropped visit is reported with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from shapely.geometry import LineString
+
+from patrolplan.courtyards import Courtyard
+from patrolplan.district import District
+from patrolplan.errors import InfeasibleWeekError
+from patrolplan.matrix import UNREACHABLE
+from patrolplan.problem import WeekProblem
+from patrolplan.week import Shift
+
+__all__ = ["Dropped", "Route", "RoutingResult", "Stop", "plan_routes", "route_edges"]
+
+log = logging.getLogger("patrolplan")
+
+_DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it cannot fit
+_DESK = "desk"
+_PATROL = "patrol"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop of a route: a courtyard, the gate used, arrival and departure."""
+
+    courtyard: str
+    gate: int
+    arrive: dt.datetime
+    depart: dt.datetime
+    purpose: str = _PATROL  # "patrol" or "desk" (backing up the duty group)
+
+    @property
+    def dwell_s(self) -> int:
+        """Seconds spent at the stop."""
+        return int((self.depart - self.arrive).total_seconds())
+
+
+@dataclass(frozen=True)
+class Route:
+    """A rider's route on one duty day: office -> stops -> office.
+
+    Attributes
+    ----------
+    date, rider, slot
+        Duty date, staff id of the officer, position among the day's routes.
+    shift
+        Name of the shift (or ``"day"`` when a route spans all shifts).
+    start, end
+        Leaving and returning to the office.
+    stops
+        Ordered stops.
+    path
+        Street path as graph (OSM) node ids, office to office.
+    distance_m, duration_s
+        Metres ridden; seconds from leaving to returning.
+    """
+
+    date: dt.date
+    rider: str
+    slot: int
+    shift: str
+    start: dt.datetime
+    end: dt.datetime
+    stops: tuple[Stop, ...]
+    path: tuple[int, ...]
+    distance_m: int
+    duration_s: int
+
+    def line(self, district: District) -> LineString:
+        """The street path as a lon/lat LineString."""
+        return district.line(self.path)
+
+    def edges(self) -> tuple[tuple[int, int], ...]:
+        """Street segments ridden, in order."""
+        return route_edges(self.path)
+
+    def directions(self, district: District, *, lang: str = "en") -> list[str]:
+        """Street-by-street directions with the OSM street names."""
+        steps: list[tuple[str, float]] = []
+        for u, v in self.edges():
+            data = min(district.graph[u][v].values(), key=lambda d: d["length"])
+            name = data.get("name_en") if lang == "en" else data.get("name")
+            if isinstance(name, list):
+                name = name[0]
+            label = str(name or data.get("name") or ("unnamed lane" if lang == "en" else "無名巷"))
+            if steps and steps[-1][0] == label:
+                steps[-1] = (label, steps[-1][1] + float(data["length"]))
+            else:
+                steps.append((label, float(data["length"])))
+        verb = "Ride along" if lang == "en" else "沿"
+        return [f"{verb} {name} {metres:.0f} m" for name, metres in steps]
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A visit the plan leaves out, and why."""
+
+    courtyard: str
+    reason: str
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """Routes of the week and the visits left out."""
+
+    routes: tuple[Route, ...]
+    dropped: tuple[Dropped, ...] = ()
+    objective: int = 0
+    engine: str = "ortools"
+
+
+def route_edges(path: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """Consecutive node pairs of a path."""
+    return tuple((int(a), int(b)) for a, b in zip(path, path[1:], strict=False))
+
+
+# ---------------------------------------------------------------------- the model's pieces
+@dataclass(frozen=True)
+class _Rider:
+    date: dt.date
+    day_index: int
+    officer: str
+    slot: int
+    shift: str
+    start_s: int
+    end_s: int
+    gaps: tuple[tuple[int, int], ...]  # times of day with no visits (lunch)
+
+
+@dataclass(frozen=True)
+class _Visit:
+    courtyard: Courtyard
+    gates: tuple[int, ...]
+    dwell_s: int
+    days: tuple[int, ...]  # day indexes it may be on
+    purpose: str
+    windows: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass
+class _Model:
+    riders: list[_Rider]
+    visits: list[_Visit]
+    node_site: list[int] = field(default_factory=list)  # routing node -> matrix row
+    node_visit: list[int] = field(default_factory=list)  # routing node -> visit index (-1 depot)
+
+
+def _riders(problem: WeekProblem, officers: Mapping[dt.date, Sequence[str]]) -> list[_Rider]:
+    opts = problem.options
+    shifts = sorted(opts.shifts, key=lambda s: s.start)
+    riders: list[_Rider] = []
+    for d, date in enumerate(problem.duty_dates):
+        for slot, officer in enumerate(officers.get(date, ())):
+            if opts.ride_each_shift:
+                for shift in shifts:
+                    riders.append(_Rider(date, d, officer, slot, shift.name, shift.start_s, shift.end_s, ()))
+            else:
+                gaps = tuple((a.end_s, b.start_s) for a, b in zip(shifts, shifts[1:], strict=False) if b.start_s > a.end_s)
+                riders.append(_Rider(date, d, officer, slot, "day", shifts[0].start_s, shifts[-1].end_s, gaps))
+    return riders
+
+
+def _visit_days(yard: Courtyard, count: int, allowed: list[int], n_days: int) -> list[tuple[int, ...]]:
+    """Which days each of a courtyard's visits may fall on.
+
+    One visit may fall on any allowed day. Several visits are spread over the
+    allowed days as evenly as possible, at least ``min_gap_days`` apart, each
+    pinned to its day (a hot spot: one visit on every duty day).
+    """
+    if count <= 1:
+        return [tuple(allowed)]
+    if count >= len(allowed):
+        return [(d,) for d in allowed][:count]
+    picks = [allowed[round(i * (len(allowed) - 1) / (count - 1))] for i in range(count)]
+    return [(d,) for d in dict.fromkeys(picks)]
+
+
+def _visits(problem: WeekProblem, desks: Mapping[dt.date, Sequence[str]]) -> tuple[list[_Visit], list[Dropped]]:
+    dates = problem.duty_dates
+    n_days = len(dates)
+    visits: list[_Visit] = []
+    dropped: list[Dropped] = []
+    for yard in problem.courtyards:
+        allowed = [d for d, date in enumerate(dates) if yard.allowed_days is None or date.weekday() in yard.allowed_days]
+        count = problem.visits(yard)
+        if not allowed:
+            dropped.append(Dropped(yard.id, f"none of its allowed days {yard.allowed_days} is a duty day this week"))
+            continue
+        if count > len(allowed):
+            dropped.append(Dropped(yard.id, f"asks for {count} visits but only {len(allowed)} allowed duty days exist; {count - len(allowed)} left out"))
+        windows = tuple((w[0].hour * 3600 + w[0].minute * 60, w[1].hour * 3600 + w[1].minute * 60) for w in yard.time_windows)
+        for days in _visit_days(yard, count, allowed, n_days):
+            visits.append(_Visit(yard, yard.gates, problem.dwell_s(yard), days, _PATROL, windows))
+    by_id = {y.id: y for y in problem.courtyards}
+    for d, date in enumerate(dates):
+        for cid in desks.get(date, ()):
+            yard = by_id[cid]
+            visits.append(_Visit(yard, yard.gates, problem.options.desk_dwell_s, (d,), _DESK))
+    return visits, dropped
+
+
+def _rotation_surcharge(
+    problem: WeekProblem, sites: list[int], weekday: int, before: dt.date
+) -> npt.NDArray[np.int64] | None:
+    """Metres of each site-to-site path that were ridden on this weekday last week."""
+    past = problem.past.routes_on(weekday, before)
+    if not past or problem.options.rotation_weight <= 0:
+        return None
+    ridden: set[tuple[int, int]] = set()
+    for route in past:
+        ridden.update(route.edges)
+    if not ridden:
+        return None
+    graph = problem.district.graph
+    matrix = problem.matrix
+    n = len(sites)
+    shared = np.zeros((n, n), dtype=np.int64)
+    for i, a in enumerate(sites):
+        for j, b in enumerate(sites):
+            if i == j or matrix.seconds[matrix.index(a), matrix.index(b)] >= UNREACHABLE:
+                continue
+            path = matrix.path(a, b)
+            total = 0.0
+            for u, v in zip(path, path[1:], strict=False):
+                if (u, v) in ridden or (v, u) in ridden:
+                    total += min(d["length"] for d in graph[u][v].values())
+            shared[i, j] = round(total)
+    return shared
+
+
+def _search_params(time_limit: float, seed: int, *, first: bool) -> Any:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.time_limit.FromMilliseconds(max(50, int(time_limit * 1000)))
+    # a fixed amount of search makes the plan repeatable; the time limit only caps it
+    params.solution_limit = 10**9 if first else 10**9
+    params.log_search = False
+    del seed  # OR-Tools routing search is deterministic for a given model and limits
+    return params
+
+
+def plan_routes(
+    problem: WeekProblem,
+    desks: Mapping[dt.date, Sequence[str]],
+    officers: Mapping[dt.date, Sequence[str]],
+    *,
+    time_limit: float,
+    seed: int = 0,
+) -> RoutingResult:
+    """Plan the week's patrol routes.
+
+    Parameters
+    ----------
+    problem
+        The week.
+    desks
+        Desk courtyard ids for each duty date (the patrol passes them).
+    officers
+        Officer staff ids riding on each duty date (from the roster).
+    time_limit
+        Seconds of search.
+    seed
+        Seed (the search is deterministic for a given model and work budget).
+
+    Raises
+    ------
+    InfeasibleWeekError
+        If there is no rider at all or the solver finds no plan.
+    """
+    riders = _riders(problem, officers)
+    if not riders:
+        msg = f"week {problem.week}: no patrol officer rides on any duty day; check the roster and leave"
+        raise InfeasibleWeekError(msg, items=[str(problem.week)])
+    visits, dropped = _visits(problem, desks)
+    matrix = problem.matrix
+    office_row = matrix.index(problem.district.office)
+
+    # routing nodes: 0 = office; then one node per (visit, gate)
+    node_site = [office_row]
+    node_visit = [-1]
+    for v, visit in enumerate(visits):
+        for gate in visit.gates:
+            node_site.append(matrix.index(gate))
+            node_visit.append(v)
+    n_nodes = len(node_site)
+    rows = np.array(node_site)
+    secs = matrix.seconds[np.ix_(rows, rows)].astype(np.int64)
+    metres = matrix.metres[np.ix_(rows, rows)].astype(np.int64)
+    dwell = np.array([0] + [visits[node_visit[i]].dwell_s for i in range(1, n_nodes)], dtype=np.int64)
+
+    # visits that can never fit: unreachable, or longer than any rider's time
+    longest = max(r.end_s - r.start_s for r in riders)
+    impossible: dict[int, str] = {}
+    for v, visit in enumerate(visits):
+        nodes = [i for i in range(1, n_nodes) if node_visit[i] == v]
+        trips = [int(secs[0, i] + dwell[i] + secs[i, 0]) for i in nodes if secs[0, i] < UNREACHABLE and secs[i, 0] < UNREACHABLE]
+        if not trips:
+            impossible[v] = f"no gate of {visit.courtyard.label} can be reached from the office and back by bicycle"
+        elif min(trips) > longest:
+            impossible[v] = (
+                f"a visit alone (ride {min(trips) - visit.dwell_s} s + dwell {visit.dwell_s} s) "
+                f"takes longer than the longest shift ({longest} s)"
+            )
+
+    manager = pywrapcp.RoutingIndexManager(n_nodes, len(riders), 0)
+    routing = pywrapcp.RoutingModel(manager)
+    big = int(UNREACHABLE)
+    safe_secs = np.where(secs >= UNREACHABLE, big, secs)
+    safe_metres = np.where(metres >= UNREACHABLE, big, metres)
+
+    # arc costs: metres, with a rotation surcharge per weekday
+    weight = problem.options.rotation_weight
+    cost_index: dict[int, int] = {}
+    base_cost = routing.RegisterTransitMatrix(safe_metres.tolist())
+    sites = [problem.district.office] + [matrix.sites[i] for i in node_site[1:]]
+    for d, date in enumerate(problem.duty_dates):
+        surcharge = _rotation_surcharge(problem, sites, date.weekday(), date)
+        cost_index[d] = base_cost if surcharge is None else routing.RegisterTransitMatrix(
+            (safe_metres + np.rint(weight * surcharge).astype(np.int64)).tolist()
+        )
+    for k, rider in enumerate(riders):
+        routing.SetArcCostEvaluatorOfVehicle(cost_index[rider.day_index], k)
+
+    # time: riding + dwell at the node left
+    time_matrix = (safe_secs + dwell[:, None]).tolist()
+    time_cb = routing.RegisterTransitMatrix(time_matrix)
+    day_end = max(r.end_s for r in riders)
+    routing.AddDimension(time_cb, day_end, day_end, False, "Time")
+    time_dim = routing.GetDimensionOrDie("Time")
+    for k, rider in enumerate(riders):
+        time_dim.CumulVar(routing.Start(k)).SetRange(rider.start_s, rider.start_s)
+        time_dim.CumulVar(routing.End(k)).SetRange(rider.start_s, rider.end_s)
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+
+    # distance, for balance
+    dist_cb = routing.RegisterTransitMatrix(safe_metres.tolist())
+    routing.AddDimension(dist_cb, 0, 10**8, True, "Distance")
+    dist_dim = routing.GetDimensionOrDie("Distance")
+
+    shift_list: list[Shift] = sorted(problem.options.shifts, key=lambda s: s.start)
+    for v, visit in enumerate(visits):
+        nodes = [i for i in range(1, n_nodes) if node_visit[i] == v]
+        indices = [manager.NodeToIndex(i) for i in nodes]
+        allowed_riders = [k for k, r in enumerate(riders) if r.day_index in visit.days]
+        for index, node in zip(indices, nodes, strict=True):
+            if v in impossible or not allowed_riders:
+                routing.solver().Add(routing.ActiveVar(index) == 0)
+                continue
+            routing.VehicleVar(index).SetValues([-1, *allowed_riders])
+            cumul = time_dim.CumulVar(index)
+            _forbid_outside_shifts(cumul, int(dwell[node]), shift_list, visit.windows)
+        routing.AddDisjunction(indices, _DROP_PENALTY, 1)
+
+    # balance: each route's metres softly capped near the day's average
+    if problem.options.balance_weight > 0 and len(riders) > 1:
+        target = _balance_target(visits, safe_metres, node_visit, riders)
+        coeff = max(1, round(problem.options.balance_weight))
+        for k in range(len(riders)):
+            dist_dim.SetCumulVarSoftUpperBound(routing.End(k), target, coeff)
+
+    solution = routing.SolveWithParameters(_search_params(time_limit, seed, first=True))
+    if solution is None:
+        msg = (
+            f"week {problem.week}: the routing solver found no plan within {time_limit:g} s "
+            f"({len(visits)} visits, {len(riders)} rider-days); give more time or fewer visits"
+        )
+        raise InfeasibleWeekError(msg, items=[str(problem.week)])
+    return _read_solution(problem, routing, manager, solution, riders, visits, node_site, node_visit,
+                          dwell, impossible, dropped, time_dim)
+
+
+def _forbid_outside_shifts(
+    cumul: Any, dwell: int, shifts: Sequence[Shift], windows: Sequence[tuple[int, int]]
+) -> None:
+    """A visit starts inside a shift and ends before that shift ends (and within its time windows)."""
+    first, last = shifts[0].start_s, shifts[-1].end_s
+    cumul.SetRange(first, max(first, last - dwell))
+    for a, b in zip(shifts, shifts[1:], strict=False):
+        lo, hi = a.end_s - dwell + 1, b.start_s - 1
+        if hi >= lo:
+            cumul.RemoveInterval(max(lo, first), hi)
+    if windows:
+        lo = min(w[0] for w in windows)
+        hi = max(w[1] for w in windows)
+        cumul.SetRange(max(lo, first), min(hi, last))
+        ordered = sorted(windows)
+        for (_, end_a), (start_b, _) in zip(ordered, ordered[1:], strict=False):
+            if start_b - 1 >= end_a + 1:
+                cumul.RemoveInterval(end_a + 1, start_b - 1)
+
+
+def _balance_target(
+    visits: Sequence[_Visit], metres: npt.NDArray[np.int64], node_visit: Sequence[int], riders: Sequence[_Rider]
+) -> int:
+    """A per-route metres target: an estimate of the average route, plus a margin.
+
+    The estimate is the round trip to each visit's nearest neighbour, summed
+    and shared among the riders (a cheap lower-bound-like figure).
+    """
+    n = len(node_visit)
+    if n <= 1:
+        return 0
+    masked = metres.astype(float).copy()
+    np.fill_diagonal(masked, np.inf)
+    for i in range(1, n):
+        for j in range(1, n):
+            if node_visit[i] == node_visit[j]:
+                masked[i, j] = np.inf
+    nearest = masked.min(axis=1)
+    per_visit: dict[int, float] = {}
+    for i in range(1, n):
+        per_visit[node_visit[i]] = min(per_visit.get(node_visit[i], math.inf), float(nearest[i]))
+    total = sum(v for v in per_visit.values() if math.isfinite(v)) + 2 * float(np.median(metres[0, 1:]))
+    return int(1.15 * total / max(1, len(riders)))
+
+
+def _clock(date: dt.date, seconds: int) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=int(seconds))
+
+
+def _read_solution(
+    problem: WeekProblem,
+    routing: Any,
+    manager: Any,
+    solution: Any,
+    riders: Sequence[_Rider],
+    visits: Sequence[_Visit],
+    node_site: Sequence[int],
+    node_visit: Sequence[int],
+    dwell: npt.NDArray[np.int64],
+    impossible: Mapping[int, str],
+    dropped: list[Dropped],
+    time_dim: Any,
+) -> RoutingResult:
+    matrix = problem.matrix
+    office = problem.district.office
+    routes: list[Route] = []
+    served: set[int] = set()
+    for k, rider in enumerate(riders):
+        index = routing.Start(k)
+        stops: list[Stop] = []
+        sites = [office]
+        index = solution.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            visit = visits[node_visit[node]]
+            served.add(node_visit[node])
+            arrive = solution.Value(time_dim.CumulVar(index))
+            gate = matrix.sites[node_site[node]]
+            stops.append(
+                Stop(visit.courtyard.id, gate, _clock(rider.date, arrive),
+                     _clock(rider.date, arrive + int(dwell[node])), visit.purpose)
+            )
+            sites.append(gate)
+            index = solution.Value(routing.NextVar(index))
+        if not stops:
+            continue
+        sites.append(office)
+        end = solution.Value(time_dim.CumulVar(index))
+        start = rider.start_s
+        # leave as late as possible: shift the departure to the first arrival minus the ride
+        first_ride = int(matrix.seconds[matrix.index(office), matrix.index(stops[0].gate)])
+        first_arrive = int((stops[0].arrive - _clock(rider.date, 0)).total_seconds())
+        start = max(start, first_arrive - first_ride)
+        path = matrix.route_path(sites)
+        metres = sum(int(matrix.metres[matrix.index(a), matrix.index(b)]) for a, b in zip(sites, sites[1:], strict=False))
+        routes.append(
+            Route(
+                date=rider.date, rider=rider.officer, slot=rider.slot, shift=rider.shift,
+                start=_clock(rider.date, start), end=_clock(rider.date, end), stops=tuple(stops),
+                path=tuple(path), distance_m=metres, duration_s=end - start,
+            )
+        )
+    dates = problem.duty_dates
+    for v, visit in enumerate(visits):
+        if v in served:
+            continue
+        when = dates[visit.days[0]] if len(visit.days) == 1 else None
+        reason = impossible.get(v) or _why_dropped(problem, visit, riders, visits, served)
+        what = "desk back-up visit" if visit.purpose == _DESK else "patrol visit"
+        dropped.append(Dropped(visit.courtyard.id, f"{what}: {reason}", when))
+    return RoutingResult(tuple(routes), tuple(dropped), int(solution.ObjectiveValue()))
+
+
+def _why_dropped(
+    problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit], served: set[int]
+) -> str:
+    """Explain a dropped visit: the time the visits need against the shift time available."""
+    days = visit.days
+    need = sum(v.dwell_s for v in visits if set(v.days) & set(days))
+    have = sum(r.end_s - r.start_s - sum(b - a for a, b in r.gaps) for r in riders if r.day_index in days)
+    names = ", ".join(problem.duty_dates[d].strftime("%a") for d in days)
+    return (
+        f"the visits on {names} need {need // 60} min of dwell plus riding, but the riders have "
+        f"{have // 60} min of shift time; add a rider, lengthen the shift or lower the visits"
+    )
