@@ -10,7 +10,6 @@ to every courtyard gate on the directed street graph.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import logging
 import math
 import tomllib
@@ -358,9 +357,9 @@ class District:
 # ---------------------------------------------------------------------- loaders
 def default_district_folder() -> Path:
     """Where the embedded Tiexi Village district lives (package data, or the source tree)."""
-    packaged = importlib.resources.files("patrolplan").joinpath("_data", "tiexi")
+    packaged = Path(__file__).resolve().parent / "_data" / "tiexi"
     if packaged.is_dir():
-        return Path(str(packaged))
+        return packaged
     source = Path(__file__).resolve().parents[2] / "data" / "tiexi"
     if source.is_dir():
         return source

@@ -38,7 +38,8 @@ class PlanOptions:
     desks_per_day
         Courtyards hosting the service desk each duty day.
     ride_each_shift
-        Plan one route per shift (True) or one per day spanning the shifts.
+        Plan one route per shift, back at the office for the break (True),
+        or one route per day that waits out the break where it is (False).
     dwell_s, hot_spot_dwell_s, desk_dwell_s
         Time at an ordinary visit (5 min), at a hot spot (13 min: the
         Koper curve's 11–15 min), and backing up the desk.
@@ -59,7 +60,7 @@ class PlanOptions:
     officers_per_day: int = 2
     specialists_per_day: int = 2
     desks_per_day: int = 1
-    ride_each_shift: bool = False
+    ride_each_shift: bool = True
     dwell_s: int = 300
     hot_spot_dwell_s: int = 780
     desk_dwell_s: int = 600

@@ -222,7 +222,7 @@ def _plan(
         desk_map.setdefault(desk.date, []).append(desk.courtyard)
     officers = {date: roster.officers(date) for date in problem.duty_dates}
     remaining = max(0.5, limit - (time.perf_counter() - started))
-    result = plan_routes(problem, desk_map, officers, time_limit=remaining, seed=params.seed)
+    result = plan_routes(problem, desk_map, officers, time_limit=remaining, seed=params.seed, engine=params.engine)
     return Plan(
         problem=problem, routes=result.routes, desks=desks, roster=roster, dropped=result.dropped,
         params=params, solve_seconds=time.perf_counter() - started,

@@ -20,6 +20,7 @@ large penalty, and every dropped visit is reported with its reason.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -260,12 +261,14 @@ def _rotation_surcharge(
 def _search_params(time_limit: float, seed: int, *, first: bool) -> Any:
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    # Greedy descent stops at a local optimum: the search ends by itself, so the
+    # same model gives the same routes on any machine; the time limit only caps it.
+    # (Guided local search would improve further but stops by the clock, which
+    # does not repeat: OR-Tools is the fallback engine, PyVRP the default.)
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     params.time_limit.FromMilliseconds(max(50, int(time_limit * 1000)))
-    # a fixed amount of search makes the plan repeatable; the time limit only caps it
-    params.solution_limit = 10**9 if first else 10**9
     params.log_search = False
-    del seed  # OR-Tools routing search is deterministic for a given model and limits
+    del seed, first  # the OR-Tools search has no randomness here
     return params
 
 
@@ -276,6 +279,7 @@ def plan_routes(
     *,
     time_limit: float,
     seed: int = 0,
+    engine: str = "auto",
 ) -> RoutingResult:
     """Plan the week's patrol routes.
 
@@ -332,6 +336,103 @@ def plan_routes(
                 f"takes longer than the longest shift ({longest} s)"
             )
 
+    engine = _pick_engine(problem, visits, riders, engine)
+    if engine == "pyvrp":
+        plans = _solve_with_pyvrp(problem, riders, visits, impossible, time_limit=time_limit, seed=seed)
+    else:
+        plans = _solve_with_ortools(problem, riders, visits, impossible, node_site, node_visit, secs, metres, dwell,
+                                    time_limit=time_limit, seed=seed)
+    return _build_result(problem, riders, visits, plans, impossible, dropped, engine)
+
+
+def _pick_engine(problem: WeekProblem, visits: Sequence[_Visit], riders: Sequence[_Rider], engine: str) -> str:
+    """PyVRP where the week's rules fit it; OR-Tools for lunch gaps inside a route and multiple time windows."""
+    fits = all(not r.gaps for r in riders) and all(len(v.windows) <= 1 for v in visits)
+    if engine == "pyvrp" and not fits:
+        log.info("engine pyvrp cannot model lunch gaps or several time windows; using OR-Tools")
+    if engine in ("auto", "pyvrp"):
+        return "pyvrp" if fits else "ortools"
+    return "ortools"
+
+
+# a rider's solved route: (visit index, gate node, arrival s) per stop, and the return time
+_Assigned = dict[int, tuple[list[tuple[int, int, int]], int]]
+
+
+def _solve_with_pyvrp(
+    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], impossible: Mapping[int, str],
+    *, time_limit: float, seed: int,
+) -> _Assigned:
+    from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
+
+    matrix = problem.matrix
+    alts: list[Alternative] = []
+    for v, visit in enumerate(visits):
+        if v in impossible:
+            continue
+        tw = visit.windows[0] if visit.windows else None
+        for gate in visit.gates:
+            for day in visit.days:
+                alts.append(Alternative(v, matrix.index(gate), day, visit.dwell_s, tw))
+    n_days = len(problem.duty_dates)
+    base = np.minimum(matrix.metres, UNREACHABLE).astype(np.int64)
+    by_day = []
+    sites = list(matrix.sites)
+    for date in problem.duty_dates:
+        surcharge = _rotation_surcharge(problem, sites, date.weekday(), date)
+        weight = problem.options.rotation_weight
+        by_day.append(base if surcharge is None else base + np.rint(weight * surcharge).astype(np.int64))
+    vehicles = [(r.day_index, r.start_s, r.end_s) for r in riders]
+    office = matrix.index(problem.district.office)
+    if not alts:
+        return {}
+    first = solve_pyvrp(
+        seconds=matrix.seconds, metres_by_day=by_day, office_site=office, alternatives=alts, n_visits=len(visits),
+        vehicles=vehicles, max_distance=None, time_limit=time_limit * 0.5, seed=seed,
+    )
+    routes = first
+    if problem.options.balance_weight > 0 and len(riders) > n_days:
+        caps = _balance_caps(first, alts, by_day, office, riders, n_days, problem.options.balance_weight)
+        second = solve_pyvrp(
+            seconds=matrix.seconds, metres_by_day=by_day, office_site=office, alternatives=alts,
+            n_visits=len(visits), vehicles=vehicles, max_distance=caps, time_limit=time_limit * 0.5, seed=seed,
+        )
+        if sum(len(r.stops) for r in second) >= sum(len(r.stops) for r in first):
+            routes = second
+    out: _Assigned = {}
+    for route in routes:
+        stops = [(alts[a].visit, matrix.sites[alts[a].site], arrive) for a, arrive in route.stops]
+        out[route.vehicle] = (stops, route.end_s)
+    return out
+
+
+def _balance_caps(
+    routes: Sequence[Any], alts: Sequence[Any], by_day: Sequence[npt.NDArray[np.int64]], office: int,
+    riders: Sequence[_Rider], n_days: int, weight: float,
+) -> list[int]:
+    """Per-day caps on a route's metres: the day's average route plus a margin that shrinks with the weight."""
+    totals = [0] * n_days
+    longest_trip = [0] * n_days
+    for route in routes:
+        day = riders[route.vehicle].day_index
+        sites = [office] + [alts[a].site for a, _t in route.stops] + [office]
+        totals[day] += int(sum(by_day[day][a, b] for a, b in itertools.pairwise(sites)))
+    for alt in alts:
+        trip = int(by_day[alt.day][office, alt.site] + by_day[alt.day][alt.site, office])
+        longest_trip[alt.day] = max(longest_trip[alt.day], trip)
+    # a day's work is shared by its officers (each rides one trip per shift)
+    count = [len({r.officer for r in riders if r.day_index == d}) for d in range(n_days)]
+    margin = 1.0 + 0.25 / max(weight, 0.01)
+    return [max(longest_trip[d], math.ceil(margin * totals[d] / max(1, count[d]))) for d in range(n_days)]
+
+
+def _solve_with_ortools(
+    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], impossible: Mapping[int, str],
+    node_site: Sequence[int], node_visit: Sequence[int], secs: npt.NDArray[np.int64], metres: npt.NDArray[np.int64],
+    dwell: npt.NDArray[np.int64], *, time_limit: float, seed: int,
+) -> _Assigned:
+    n_nodes = len(node_site)
+    matrix = problem.matrix
     manager = pywrapcp.RoutingIndexManager(n_nodes, len(riders), 0)
     routing = pywrapcp.RoutingModel(manager)
     big = int(UNREACHABLE)
@@ -395,8 +496,17 @@ def plan_routes(
             f"({len(visits)} visits, {len(riders)} rider-days); give more time or fewer visits"
         )
         raise InfeasibleWeekError(msg, items=[str(problem.week)])
-    return _read_solution(problem, routing, manager, solution, riders, visits, node_site, node_visit,
-                          dwell, impossible, dropped, time_dim)
+    out: _Assigned = {}
+    for k in range(len(riders)):
+        index = solution.Value(routing.NextVar(routing.Start(k)))
+        stops: list[tuple[int, int, int]] = []
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            stops.append((node_visit[node], matrix.sites[node_site[node]], solution.Value(time_dim.CumulVar(index))))
+            index = solution.Value(routing.NextVar(index))
+        if stops:
+            out[k] = (stops, solution.Value(time_dim.CumulVar(index)))
+    return out
 
 
 def _forbid_outside_shifts(
@@ -448,73 +558,58 @@ def _clock(date: dt.date, seconds: int) -> dt.datetime:
     return dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=int(seconds))
 
 
-def _read_solution(
+def _build_result(
     problem: WeekProblem,
-    routing: Any,
-    manager: Any,
-    solution: Any,
     riders: Sequence[_Rider],
     visits: Sequence[_Visit],
-    node_site: Sequence[int],
-    node_visit: Sequence[int],
-    dwell: npt.NDArray[np.int64],
+    plans: _Assigned,
     impossible: Mapping[int, str],
     dropped: list[Dropped],
-    time_dim: Any,
+    engine: str,
 ) -> RoutingResult:
+    """Turn each rider's solved stops into a :class:`Route` with its street path, and list what was left out."""
     matrix = problem.matrix
     office = problem.district.office
     routes: list[Route] = []
     served: set[int] = set()
-    for k, rider in enumerate(riders):
-        index = routing.Start(k)
+    for k in sorted(plans):
+        rider = riders[k]
+        stops_in, end = plans[k]
         stops: list[Stop] = []
-        sites = [office]
-        index = solution.Value(routing.NextVar(index))
-        while not routing.IsEnd(index):
-            node = manager.IndexToNode(index)
-            visit = visits[node_visit[node]]
-            served.add(node_visit[node])
-            arrive = solution.Value(time_dim.CumulVar(index))
-            gate = matrix.sites[node_site[node]]
-            stops.append(
-                Stop(visit.courtyard.id, gate, _clock(rider.date, arrive),
-                     _clock(rider.date, arrive + int(dwell[node])), visit.purpose)
-            )
-            sites.append(gate)
-            index = solution.Value(routing.NextVar(index))
+        for v, gate, arrive in stops_in:
+            visit = visits[v]
+            served.add(v)
+            stops.append(Stop(visit.courtyard.id, gate, _clock(rider.date, arrive),
+                              _clock(rider.date, arrive + visit.dwell_s), visit.purpose))
         if not stops:
             continue
-        sites.append(office)
-        end = solution.Value(time_dim.CumulVar(index))
-        start = rider.start_s
-        # leave as late as possible: shift the departure to the first arrival minus the ride
+        sites = [office, *(s.gate for s in stops), office]
+        # leave as late as the first stop allows, so the route shows no idle start
         first_ride = int(matrix.seconds[matrix.index(office), matrix.index(stops[0].gate)])
-        first_arrive = int((stops[0].arrive - _clock(rider.date, 0)).total_seconds())
-        start = max(start, first_arrive - first_ride)
-        path = matrix.route_path(sites)
-        metres = sum(int(matrix.metres[matrix.index(a), matrix.index(b)]) for a, b in zip(sites, sites[1:], strict=False))
+        start = max(rider.start_s, stops_in[0][2] - first_ride)
+        end = max(end, int((stops[-1].depart - _clock(rider.date, 0)).total_seconds())
+                  + int(matrix.seconds[matrix.index(stops[-1].gate), matrix.index(office)]))
+        metres = sum(int(matrix.metres[matrix.index(a), matrix.index(b)]) for a, b in itertools.pairwise(sites))
         routes.append(
             Route(
                 date=rider.date, rider=rider.officer, slot=rider.slot, shift=rider.shift,
                 start=_clock(rider.date, start), end=_clock(rider.date, end), stops=tuple(stops),
-                path=tuple(path), distance_m=metres, duration_s=end - start,
+                path=tuple(matrix.route_path(sites)), distance_m=metres, duration_s=end - start,
             )
         )
+    routes.sort(key=lambda r: (r.date, r.slot, r.start))
     dates = problem.duty_dates
     for v, visit in enumerate(visits):
         if v in served:
             continue
         when = dates[visit.days[0]] if len(visit.days) == 1 else None
-        reason = impossible.get(v) or _why_dropped(problem, visit, riders, visits, served)
+        reason = impossible.get(v) or _why_dropped(problem, visit, riders, visits)
         what = "desk back-up visit" if visit.purpose == _DESK else "patrol visit"
         dropped.append(Dropped(visit.courtyard.id, f"{what}: {reason}", when))
-    return RoutingResult(tuple(routes), tuple(dropped), int(solution.ObjectiveValue()))
+    return RoutingResult(tuple(routes), tuple(dropped), sum(r.distance_m for r in routes), engine)
 
 
-def _why_dropped(
-    problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit], served: set[int]
-) -> str:
+def _why_dropped(problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit]) -> str:
     """Explain a dropped visit: the time the visits need against the shift time available."""
     days = visit.days
     need = sum(v.dwell_s for v in visits if set(v.days) & set(days))
