@@ -105,8 +105,14 @@ def solve_pyvrp(
         early, late = alt.tw if alt.tw is not None else (0, _BIG)
         clients.append(
             pyvrp.Client(
-                location=i + 1, delivery=delivery, service_duration=alt.dwell_s, tw_early=early, tw_late=late,
-                prize=_PRIZE, required=False, group=group_of.get(i),
+                location=i + 1,
+                delivery=delivery,
+                service_duration=alt.dwell_s,
+                tw_early=early,
+                tw_late=late,
+                prize=_PRIZE,
+                required=False,
+                group=group_of.get(i),
             )
         )
     # one vehicle type per (day, start, end) with as many vehicles as riders
@@ -121,26 +127,34 @@ def solve_pyvrp(
         cap = _BIG if max_distance is None else int(max_distance[day])
         types.append(
             pyvrp.VehicleType(
-                num_available=len(members), capacity=capacity, tw_early=start, tw_late=end,
-                shift_duration=end - start, max_distance=cap, profile=day,
+                num_available=len(members),
+                capacity=capacity,
+                tw_early=start,
+                tw_late=end,
+                shift_duration=end - start,
+                max_distance=cap,
+                profile=day,
             )
         )
         members_of_type.append(members)
     data = pyvrp.ProblemData(
-        locations=locations, clients=clients, depots=[depot], vehicle_types=types,
-        distance_matrices=distances, duration_matrices=[durations] * n_days, groups=groups,
+        locations=locations,
+        clients=clients,
+        depots=[depot],
+        vehicle_types=types,
+        distance_matrices=distances,
+        duration_matrices=[durations] * n_days,
+        groups=groups,
     )
     stop = MultipleCriteria([MaxIterations(iterations_for(time_limit, len(clients))), MaxRuntime(time_limit)])
     result = pyvrp.solve(data, stop=stop, seed=seed, display=False, collect_stats=False)
     solution = result.best
-    used = {t: 0 for t in range(len(types))}
+    used = dict.fromkeys(range(len(types)), 0)
     out: list[EngineRoute] = []
     for route in solution.routes():
         t = route.vehicle_type()
-        vehicle = members_of_type[t][used[t]]
+        rider = members_of_type[t][used[t]]
         used[t] += 1
-        stops = tuple(
-            (int(act.idx), int(act.start_time)) for act in route.schedule() if act.is_client()
-        )
-        out.append(EngineRoute(vehicle, stops, int(route.end_time())))
+        stops = tuple((int(act.idx), int(act.start_time)) for act in route.schedule() if act.is_client())
+        out.append(EngineRoute(rider, stops, int(route.end_time())))
     return out

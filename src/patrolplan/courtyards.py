@@ -129,9 +129,7 @@ class Courtyard:
         return duty_days if self.hot_spot else 1
 
 
-def local_metres(
-    lonlat: np.ndarray, lon0: float, lat0: float
-) -> tuple[np.ndarray, np.ndarray]:
+def local_metres(lonlat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
     """Project lon/lat to metres about ``(lon0, lat0)`` (equirectangular; fine at district scale)."""
     k = math.cos(math.radians(lat0))
     xs = (lonlat[:, 0] - lon0) * _M_PER_DEG * k
@@ -174,9 +172,7 @@ def _courtyard_from_feature(feature: Mapping[str, Any], n: int, problems: list[s
     try:
         demand = {parse_window(k).value: int(v) for k, v in dict(props.get("demand") or {}).items()}
         allowed = props.get("allowed_days")
-        windows = tuple(
-            (_time(a, where), _time(b, where)) for a, b in (props.get("time_windows") or [])
-        )
+        windows = tuple((_time(a, where), _time(b, where)) for a, b in (props.get("time_windows") or []))
         dwell_min = props.get("dwell_min")
         return Courtyard(
             id=cid,
@@ -251,8 +247,7 @@ def courtyards_from_scan(scan: OsmScan) -> tuple[Courtyard, ...]:
         en = tags.get("name:en") or ""
         grown = polygon.buffer(2e-5)  # about 2 m, so gates on the outline count
         gates = tuple(
-            gid for (gid, _lon, _lat, _t), pt in zip(scan.gates, gate_points, strict=True)
-            if grown.contains(pt)
+            gid for (gid, _lon, _lat, _t), pt in zip(scan.gates, gate_points, strict=True) if grown.contains(pt)
         )
         yards.append(
             Courtyard(

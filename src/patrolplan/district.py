@@ -168,7 +168,10 @@ class District:
             msg = f"office node {self.office} is not on the street graph"
             raise InvalidInputError(msg, items=[self.office])
         if not self.courtyards:
-            msg = f"district {self.name!r} has no courtyards; give a courtyards GeoJSON or an OSM file with landuse=residential areas"
+            msg = (
+                f"district {self.name!r} has no courtyards; give a courtyards GeoJSON "
+                "or an OSM file with landuse=residential areas"
+            )
             raise InvalidInputError(msg, items=[self.name])
         matrix = self.matrix
         office = matrix.index(self.office)
@@ -296,9 +299,15 @@ class District:
             msg = f"matrix must be square with at least 2 sites, got shape {dist.shape}"
             raise InvalidInputError(msg, items=[dist.shape])
         secs = np.asarray(seconds if seconds is not None else dist, dtype=float)
-        xy = np.asarray(coords, dtype=float) if coords is not None else np.column_stack(
-            [np.cos(np.linspace(0, 2 * math.pi, n, endpoint=False)),
-             np.sin(np.linspace(0, 2 * math.pi, n, endpoint=False))]
+        xy = (
+            np.asarray(coords, dtype=float)
+            if coords is not None
+            else np.column_stack(
+                [
+                    np.cos(np.linspace(0, 2 * math.pi, n, endpoint=False)),
+                    np.sin(np.linspace(0, 2 * math.pi, n, endpoint=False)),
+                ]
+            )
         )
         graph = nx.MultiDiGraph()
         for i in range(n):
@@ -307,8 +316,15 @@ class District:
             for j in range(n):
                 if i != j:
                     graph.add_edge(
-                        i, j, length=float(dist[i, j]), travel_time=float(secs[i, j]),
-                        name="", name_en="", highway="virtual", contraflow=False, walked=False,
+                        i,
+                        j,
+                        length=float(dist[i, j]),
+                        travel_time=float(secs[i, j]),
+                        name="",
+                        name_en="",
+                        highway="virtual",
+                        contraflow=False,
+                        walked=False,
                     )
         labels = list(names) if names is not None else [f"S{i}" for i in range(n)]
         span = float(np.ptp(xy[:, 0]) + np.ptp(xy[:, 1])) or 1.0
@@ -325,8 +341,13 @@ class District:
         )
         matrix = TravelMatrix.from_arrays(list(range(n)), secs, dist)
         district = cls(
-            name=name, name_en=name, graph=graph, courtyards=yards, office=0,
-            source="matrix", preset_matrix=matrix,
+            name=name,
+            name_en=name,
+            graph=graph,
+            courtyards=yards,
+            office=0,
+            source="matrix",
+            preset_matrix=matrix,
         )
         district.validate()
         return district
@@ -478,13 +499,22 @@ def district_from_place(
     """
     graph = graph_from_place(place, options=street_options, timeout=timeout)
     return _assemble(
-        graph, OsmScan(), courtyards=courtyards, office=office, name=place, name_en=place,
-        settings={}, folder=None, source=f"place:{place}",
+        graph,
+        OsmScan(),
+        courtyards=courtyards,
+        office=office,
+        name=place,
+        name_en=place,
+        settings={},
+        folder=None,
+        source=f"place:{place}",
     )
 
 
 def _office_node(
-    graph: nx.MultiDiGraph, scan: OsmScan, office: int | tuple[float, float] | None,
+    graph: nx.MultiDiGraph,
+    scan: OsmScan,
+    office: int | tuple[float, float] | None,
     yards: Sequence[Courtyard],
 ) -> int:
     """Resolve the office to a graph node."""
@@ -544,8 +574,14 @@ def _assemble(
     if problems:
         raise InvalidInputError(join_problems(f"district {name}", problems), items=problems)
     district = District(
-        name=name, name_en=name_en, graph=graph, courtyards=snapped, office=office_node,
-        settings=settings, folder=folder, source=source,
+        name=name,
+        name_en=name_en,
+        graph=graph,
+        courtyards=snapped,
+        office=office_node,
+        settings=settings,
+        folder=folder,
+        source=source,
     )
     district.validate()
     log.debug("loaded %s: %d courtyards, %d nodes", name, len(snapped), len(graph))

@@ -8,6 +8,7 @@ frozen; change them with ``dataclasses.replace``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ class PlanOptions:
         if not self.shifts:
             problems.append("at least one shift is needed")
         ordered = sorted(self.shifts, key=lambda s: s.start)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if b.start < a.end:
                 problems.append(f"shifts {a.name} ({a}) and {b.name} ({b}) overlap")
         for name in ("officers_per_day", "specialists_per_day", "desks_per_day"):
@@ -115,8 +116,7 @@ class PlanOptions:
             values["duty_days"] = tuple(parse_weekday(d) for d in values["duty_days"])
         if "shifts" in values:
             values["shifts"] = tuple(
-                s if isinstance(s, Shift) else Shift.parse(s["name"], s["start"], s["end"])
-                for s in values["shifts"]
+                s if isinstance(s, Shift) else Shift.parse(s["name"], s["start"], s["end"]) for s in values["shifts"]
             )
         try:
             return cls(**values)

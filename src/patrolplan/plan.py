@@ -10,6 +10,7 @@ left out (``dropped``) and can re-verify itself from scratch (``check()``).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import time
 from collections import Counter
@@ -99,7 +100,7 @@ class Plan:
 
     def fifteen_minute(self) -> float:
         """Share of courtyards within a 15-minute walk of one of the week's desks."""
-        return fifteen_minute_share(self.problem, [d.courtyard for d in self.desks])
+        return float(fifteen_minute_share(self.problem, [d.courtyard for d in self.desks]))
 
     def routes_on(self, date: dt.date) -> tuple[Route, ...]:
         """The routes of one duty date."""
@@ -124,7 +125,9 @@ class Plan:
         officers = {(e.date, e.staff) for e in self.roster.entries if e.role is Role.PATROL}
         for route in self.routes:
             if (route.date, route.rider) not in officers:
-                out.append(f"{route.date} route {route.slot}: rider {route.rider} is not rostered as a patrol officer that day")
+                out.append(
+                    f"{route.date} route {route.slot}: rider {route.rider} is not rostered as a patrol officer that day"
+                )
         return out
 
     # ------------------------------------------------------------------ views
@@ -142,7 +145,9 @@ class Plan:
         for date in problem.duty_dates:
             desks = [by_id[d.courtyard].label for d in self.desks if d.date == date]
             specs = [e.name for e in self.roster.on(date, Role.SPECIALIST)]
-            lines.append(f"  {date:%a %Y-%m-%d}: desk at {', '.join(desks) or '-'} ({', '.join(specs) or 'no specialist'})")
+            lines.append(
+                f"  {date:%a %Y-%m-%d}: desk at {', '.join(desks) or '-'} ({', '.join(specs) or 'no specialist'})"
+            )
             for route in self.routes_on(date):
                 name = next((e.name for e in self.roster.on(date, Role.PATROL) if e.staff == route.rider), route.rider)
                 lines.append(
@@ -167,10 +172,18 @@ class Plan:
 
         rows = [
             {
-                "date": r.date, "rider": r.rider, "slot": r.slot, "order": i + 1, "courtyard": s.courtyard,
-                "gate": s.gate, "arrive": s.arrive, "depart": s.depart, "purpose": s.purpose,
+                "date": r.date,
+                "rider": r.rider,
+                "slot": r.slot,
+                "order": i + 1,
+                "courtyard": s.courtyard,
+                "gate": s.gate,
+                "arrive": s.arrive,
+                "depart": s.depart,
+                "purpose": s.purpose,
             }
-            for r in self.routes for i, s in enumerate(r.stops)
+            for r in self.routes
+            for i, s in enumerate(r.stops)
         ]
         return pd.DataFrame(rows)
 
@@ -213,10 +226,12 @@ def _plan(
     limit = params.time_limit
     desks: tuple[DeskDay, ...] = ()
     if problem.options.desks_per_day > 0:
-        desks = plan_desks(problem, time_limit=max(0.2, limit * 0.1), seed=params.seed,
-                           fixed=fixed_desks, prefer=prefer_desks)
-    roster = plan_roster(problem, desks, time_limit=max(0.2, limit * 0.1), seed=params.seed,
-                         fixed=fixed_roster, prefer=prefer_roster)
+        desks = plan_desks(
+            problem, time_limit=max(0.2, limit * 0.1), seed=params.seed, fixed=fixed_desks, prefer=prefer_desks
+        )
+    roster = plan_roster(
+        problem, desks, time_limit=max(0.2, limit * 0.1), seed=params.seed, fixed=fixed_roster, prefer=prefer_roster
+    )
     desk_map: dict[dt.date, list[str]] = {}
     for desk in desks:
         desk_map.setdefault(desk.date, []).append(desk.courtyard)
@@ -224,8 +239,13 @@ def _plan(
     remaining = max(0.5, limit - (time.perf_counter() - started))
     result = plan_routes(problem, desk_map, officers, time_limit=remaining, seed=params.seed, engine=params.engine)
     return Plan(
-        problem=problem, routes=result.routes, desks=desks, roster=roster, dropped=result.dropped,
-        params=params, solve_seconds=time.perf_counter() - started,
+        problem=problem,
+        routes=result.routes,
+        desks=desks,
+        roster=roster,
+        dropped=result.dropped,
+        params=params,
+        solve_seconds=time.perf_counter() - started,
     )
 
 
@@ -265,14 +285,18 @@ def replan(
     rest = [d for d in problem.duty_dates if d >= start]
     for person in absent:
         staff = staff.with_leave(person, rest)
-    new_problem = WeekProblem(problem.district, staff, problem.week, options=problem.options,
-                              hot_spots=hot_spots, past=problem.past)
+    new_problem = WeekProblem(
+        problem.district, staff, problem.week, options=problem.options, hot_spots=hot_spots, past=problem.past
+    )
     kept_desks = [d for d in plan.desks if d.date < start]
     kept_roster = [e for e in plan.roster.entries if e.date < start]
     new = _plan(
-        new_problem, params or plan.params,
-        fixed_desks=kept_desks, prefer_desks=[d for d in plan.desks if d.date >= start],
-        fixed_roster=kept_roster, prefer_roster=[e for e in plan.roster.entries if e.date >= start],
+        new_problem,
+        params or plan.params,
+        fixed_desks=kept_desks,
+        prefer_desks=[d for d in plan.desks if d.date >= start],
+        fixed_roster=kept_roster,
+        prefer_roster=[e for e in plan.roster.entries if e.date >= start],
     )
     # keep the routes of the days already done
     routes = tuple(r for r in plan.routes if r.date < start) + tuple(r for r in new.routes if r.date >= start)
@@ -283,6 +307,7 @@ def replan(
 
 def count_changes(old: Plan, new: Plan) -> dict[str, int]:
     """People moved, desks moved and stops moved between two plans of one week."""
+
     def duties(p: Plan) -> set[tuple[dt.date, str, str]]:
         return {(e.date, e.staff, e.role.value) for e in p.roster.entries}
 
@@ -291,7 +316,8 @@ def count_changes(old: Plan, new: Plan) -> dict[str, int]:
 
     return {
         "people_moved": len(duties(old) ^ duties(new)) // 2 + len(duties(old) ^ duties(new)) % 2,
-        "desks_moved": len({(d.date, d.courtyard) for d in old.desks} ^ {(d.date, d.courtyard) for d in new.desks}) // 2,
+        "desks_moved": len({(d.date, d.courtyard) for d in old.desks} ^ {(d.date, d.courtyard) for d in new.desks})
+        // 2,
         "stops_moved": sum(((stops(old) - stops(new)) + (stops(new) - stops(old))).values()),
     }
 
@@ -311,11 +337,13 @@ def _check_coverage(plan: Plan) -> list[str]:
         need = problem.visits(yard)
         have = visits.get(yard.id, 0)
         if have < need and yard.id not in dropped:
-            out.append(f"courtyard {yard.id} ({yard.label}) visited {have} times, needs {need}, and is not listed as dropped")
+            out.append(
+                f"courtyard {yard.id} ({yard.label}) visited {have} times, needs {need}, and is not listed as dropped"
+            )
         on = sorted(days.get(yard.id, set()))
         if yard.allowed_days is not None and any(d.weekday() not in yard.allowed_days for d in on):
             out.append(f"courtyard {yard.id} visited on a day it does not allow")
-        if yard.min_gap_days and any((b - a).days < yard.min_gap_days for a, b in zip(on, on[1:], strict=False)):
+        if yard.min_gap_days and any((b - a).days < yard.min_gap_days for a, b in itertools.pairwise(on)):
             out.append(f"courtyard {yard.id} visited less than {yard.min_gap_days} days apart")
     return out
 
@@ -332,7 +360,9 @@ def _check_shifts(plan: Plan) -> list[str]:
             out.append(f"{r.date} route of {r.rider} runs {r.start:%H:%M}–{r.end:%H:%M}, outside the shifts")
         for s in r.stops:
             if not any(a <= s.arrive and s.depart <= b for a, b in windows):
-                out.append(f"{r.date} {r.rider}: stop at {s.courtyard} {s.arrive:%H:%M}–{s.depart:%H:%M} is not inside a shift")
+                out.append(
+                    f"{r.date} {r.rider}: stop at {s.courtyard} {s.arrive:%H:%M}–{s.depart:%H:%M} is not inside a shift"
+                )
             yard = by_id.get(s.courtyard)
             if yard and yard.time_windows and s.purpose == "patrol":
                 t = s.arrive.time()
@@ -394,8 +424,7 @@ def _check_desk_visits(plan: Plan) -> list[str]:
     dropped = {(d.courtyard, d.date) for d in plan.dropped}
     for desk in plan.desks:
         passed = any(
-            s.courtyard == desk.courtyard and s.purpose == "desk"
-            for r in plan.routes_on(desk.date) for s in r.stops
+            s.courtyard == desk.courtyard and s.purpose == "desk" for r in plan.routes_on(desk.date) for s in r.stops
         )
         if not passed and (desk.courtyard, desk.date) not in dropped:
             out.append(f"{desk.date}: no patrol passes the desk at {desk.courtyard}")
@@ -415,31 +444,55 @@ def _plan_doc(plan: Plan) -> dict[str, Any]:
     yards = []
     for y in problem.courtyards:
         cx, cy = y.centroid
-        yards.append({
-            "id": y.id, "name": y.name, "name_en": y.name_en, "gates": list(y.gates),
-            "frequency": problem.visits(y), "hot_spot": y.hot_spot, "can_host_desk": y.can_host_desk,
-            "lon": round(cx, 7), "lat": round(cy, 7),
-            "gate_coords": [[round(c, 7) for c in district.lonlat(g)] for g in y.gates],
-            "polygon": [[round(x, 7), round(yv, 7)] for x, yv in y.polygon.exterior.coords],
-        })
+        yards.append(
+            {
+                "id": y.id,
+                "name": y.name,
+                "name_en": y.name_en,
+                "gates": list(y.gates),
+                "frequency": problem.visits(y),
+                "hot_spot": y.hot_spot,
+                "can_host_desk": y.can_host_desk,
+                "lon": round(cx, 7),
+                "lat": round(cy, 7),
+                "gate_coords": [[round(c, 7) for c in district.lonlat(g)] for g in y.gates],
+                "polygon": [[round(x, 7), round(yv, 7)] for x, yv in y.polygon.exterior.coords],
+            }
+        )
     routes = []
     for r in plan.routes:
-        routes.append({
-            "date": r.date.isoformat(), "rider": r.rider, "rider_name": names.get(r.rider, r.rider),
-            "slot": r.slot, "shift": r.shift, "start": _iso(r.start), "end": _iso(r.end),
-            "stops": [
-                {"courtyard": s.courtyard, "gate": s.gate, "arrive": _iso(s.arrive), "depart": _iso(s.depart),
-                 "purpose": s.purpose, "lon": round(district.lonlat(s.gate)[0], 7),
-                 "lat": round(district.lonlat(s.gate)[1], 7)}
-                for s in r.stops
-            ],
-            "path": list(r.path),
-            "geometry": {"type": "LineString",
-                         "coordinates": [[round(c, 7) for c in district.lonlat(n)] for n in r.path]},
-            "distance_m": r.distance_m, "duration_s": r.duration_s,
-            "directions": r.directions(district, lang="en"),
-            "directions_zh": r.directions(district, lang="zh"),
-        })
+        routes.append(
+            {
+                "date": r.date.isoformat(),
+                "rider": r.rider,
+                "rider_name": names.get(r.rider, r.rider),
+                "slot": r.slot,
+                "shift": r.shift,
+                "start": _iso(r.start),
+                "end": _iso(r.end),
+                "stops": [
+                    {
+                        "courtyard": s.courtyard,
+                        "gate": s.gate,
+                        "arrive": _iso(s.arrive),
+                        "depart": _iso(s.depart),
+                        "purpose": s.purpose,
+                        "lon": round(district.lonlat(s.gate)[0], 7),
+                        "lat": round(district.lonlat(s.gate)[1], 7),
+                    }
+                    for s in r.stops
+                ],
+                "path": list(r.path),
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[round(c, 7) for c in district.lonlat(n)] for n in r.path],
+                },
+                "distance_m": r.distance_m,
+                "duration_s": r.duration_s,
+                "directions": r.directions(district, lang="en"),
+                "directions_zh": r.directions(district, lang="zh"),
+            }
+        )
     specialists: dict[tuple[dt.date, str], list[RosterEntry]] = {}
     for e in plan.roster.entries:
         if e.role is Role.SPECIALIST:
@@ -450,11 +503,25 @@ def _plan_doc(plan: Plan) -> dict[str, Any]:
             e for e in plan.roster.entries if e.date == d.date and e.role is Role.SPECIALIST
         ]
         windows = sorted({w for e in staffed for w in e.windows})
-        desks.append({"date": d.date.isoformat(), "courtyard": d.courtyard, "staff": [e.staff for e in staffed],
-                      "windows": windows, "reason": d.reason})
+        desks.append(
+            {
+                "date": d.date.isoformat(),
+                "courtyard": d.courtyard,
+                "staff": [e.staff for e in staffed],
+                "windows": windows,
+                "reason": d.reason,
+            }
+        )
     roster = [
-        {"date": e.date.isoformat(), "staff": e.staff, "name": e.name, "role": e.role.value, "shift": e.shift,
-         "windows": list(e.windows), "desk": e.desk}
+        {
+            "date": e.date.isoformat(),
+            "staff": e.staff,
+            "name": e.name,
+            "role": e.role.value,
+            "shift": e.shift,
+            "windows": list(e.windows),
+            "desk": e.desk,
+        }
         for e in plan.roster.entries
     ]
     return {
@@ -463,18 +530,24 @@ def _plan_doc(plan: Plan) -> dict[str, Any]:
         "community_en": district.name_en,
         "week": plan.week,
         "duty_days": [d.isoformat() for d in problem.duty_dates],
-        "shifts": [{"name": s.name, "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}"} for s in problem.options.shifts],
+        "shifts": [
+            {"name": s.name, "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}"} for s in problem.options.shifts
+        ],
         "office": {"node": district.office, "lon": round(lon, 7), "lat": round(lat, 7), "name": district.name},
         "courtyards": yards,
         "routes": routes,
         "desks": desks,
         "roster": roster,
-        "dropped": [{"courtyard": d.courtyard, "reason": d.reason, "date": d.date.isoformat() if d.date else None}
-                    for d in plan.dropped],
+        "dropped": [
+            {"courtyard": d.courtyard, "reason": d.reason, "date": d.date.isoformat() if d.date else None}
+            for d in plan.dropped
+        ],
         "broken_rules": [{"rule": b.rule, "detail": b.detail, "items": list(b.items)} for b in plan.roster.broken],
         "totals": {
-            "distance_m": plan.distance_m, "longest_route_m": plan.longest_route_m,
-            "routes": len(plan.routes), "coverage": round(plan.coverage(), 4),
+            "distance_m": plan.distance_m,
+            "longest_route_m": plan.longest_route_m,
+            "routes": len(plan.routes),
+            "coverage": round(plan.coverage(), 4),
             "fifteen_minute_share": round(plan.fifteen_minute(), 4),
         },
         "solve": {"time_limit": plan.params.time_limit, "seed": plan.params.seed, "engine": plan.params.engine},

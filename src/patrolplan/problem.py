@@ -137,8 +137,12 @@ class WeekProblem:
     def replace(self, **changes: object) -> WeekProblem:
         """A copy with some fields changed (``district``, ``staff``, ``options``, ``past``…)."""
         current: dict[str, object] = {
-            "district": self.district, "staff": self.staff, "week": self.week,
-            "options": self.options, "hot_spots": (), "past": self.past,
+            "district": self.district,
+            "staff": self.staff,
+            "week": self.week,
+            "options": self.options,
+            "hot_spots": (),
+            "past": self.past,
         }
         current.update(changes)
         return WeekProblem(**current)  # type: ignore[arg-type]
@@ -167,4 +171,3 @@ class WeekProblem:
     def visits(self, yard: Courtyard) -> int:
         """Visits ``yard`` needs this week."""
         return yard.visits_per_week(len(self.duty_dates))
-

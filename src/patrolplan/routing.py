@@ -141,7 +141,7 @@ class RoutingResult:
 
 def route_edges(path: Sequence[int]) -> tuple[tuple[int, int], ...]:
     """Consecutive node pairs of a path."""
-    return tuple((int(a), int(b)) for a, b in zip(path, path[1:], strict=False))
+    return tuple((int(a), int(b)) for a, b in itertools.pairwise(path))
 
 
 # ---------------------------------------------------------------------- the model's pieces
@@ -185,7 +185,7 @@ def _riders(problem: WeekProblem, officers: Mapping[dt.date, Sequence[str]]) -> 
                 for shift in shifts:
                     riders.append(_Rider(date, d, officer, slot, shift.name, shift.start_s, shift.end_s, ()))
             else:
-                gaps = tuple((a.end_s, b.start_s) for a, b in zip(shifts, shifts[1:], strict=False) if b.start_s > a.end_s)
+                gaps = tuple((a.end_s, b.start_s) for a, b in itertools.pairwise(shifts) if b.start_s > a.end_s)
                 riders.append(_Rider(date, d, officer, slot, "day", shifts[0].start_s, shifts[-1].end_s, gaps))
     return riders
 
@@ -200,9 +200,14 @@ def _visit_days(yard: Courtyard, count: int, allowed: list[int], n_days: int) ->
     if count <= 1:
         return [tuple(allowed)]
     if count >= len(allowed):
-        return [(d,) for d in allowed][:count]
-    picks = [allowed[round(i * (len(allowed) - 1) / (count - 1))] for i in range(count)]
-    return [(d,) for d in dict.fromkeys(picks)]
+        return [(d,) for d in allowed]
+    gap = max(1, yard.min_gap_days)
+    picks: list[int] = []
+    for i in range(count):
+        want = allowed[round(i * (len(allowed) - 1) / (count - 1))]
+        if not picks or want - picks[-1] >= gap:
+            picks.append(want)
+    return [(d,) for d in picks]
 
 
 def _visits(problem: WeekProblem, desks: Mapping[dt.date, Sequence[str]]) -> tuple[list[_Visit], list[Dropped]]:
@@ -211,15 +216,34 @@ def _visits(problem: WeekProblem, desks: Mapping[dt.date, Sequence[str]]) -> tup
     visits: list[_Visit] = []
     dropped: list[Dropped] = []
     for yard in problem.courtyards:
-        allowed = [d for d, date in enumerate(dates) if yard.allowed_days is None or date.weekday() in yard.allowed_days]
+        allowed = [
+            d for d, date in enumerate(dates) if yard.allowed_days is None or date.weekday() in yard.allowed_days
+        ]
         count = problem.visits(yard)
         if not allowed:
             dropped.append(Dropped(yard.id, f"none of its allowed days {yard.allowed_days} is a duty day this week"))
             continue
         if count > len(allowed):
-            dropped.append(Dropped(yard.id, f"asks for {count} visits but only {len(allowed)} allowed duty days exist; {count - len(allowed)} left out"))
-        windows = tuple((w[0].hour * 3600 + w[0].minute * 60, w[1].hour * 3600 + w[1].minute * 60) for w in yard.time_windows)
-        for days in _visit_days(yard, count, allowed, n_days):
+            dropped.append(
+                Dropped(
+                    yard.id,
+                    f"asks for {count} visits but only {len(allowed)} allowed duty days exist; "
+                    f"{count - len(allowed)} left out",
+                )
+            )
+        windows = tuple(
+            (w[0].hour * 3600 + w[0].minute * 60, w[1].hour * 3600 + w[1].minute * 60) for w in yard.time_windows
+        )
+        spread = _visit_days(yard, count, allowed, n_days)
+        if len(spread) < min(count, len(allowed)):
+            dropped.append(
+                Dropped(
+                    yard.id,
+                    f"asks for {count} visits at least {yard.min_gap_days} days apart; the allowed duty days "
+                    f"fit only {len(spread)}",
+                )
+            )
+        for days in spread:
             visits.append(_Visit(yard, yard.gates, problem.dwell_s(yard), days, _PATROL, windows))
     by_id = {y.id: y for y in problem.courtyards}
     for d, date in enumerate(dates):
@@ -251,7 +275,7 @@ def _rotation_surcharge(
                 continue
             path = matrix.path(a, b)
             total = 0.0
-            for u, v in zip(path, path[1:], strict=False):
+            for u, v in itertools.pairwise(path):
                 if (u, v) in ridden or (v, u) in ridden:
                     total += min(d["length"] for d in graph[u][v].values())
             shared[i, j] = round(total)
@@ -327,7 +351,11 @@ def plan_routes(
     impossible: dict[int, str] = {}
     for v, visit in enumerate(visits):
         nodes = [i for i in range(1, n_nodes) if node_visit[i] == v]
-        trips = [int(secs[0, i] + dwell[i] + secs[i, 0]) for i in nodes if secs[0, i] < UNREACHABLE and secs[i, 0] < UNREACHABLE]
+        trips = [
+            int(secs[0, i] + dwell[i] + secs[i, 0])
+            for i in nodes
+            if secs[0, i] < UNREACHABLE and secs[i, 0] < UNREACHABLE
+        ]
         if not trips:
             impossible[v] = f"no gate of {visit.courtyard.label} can be reached from the office and back by bicycle"
         elif min(trips) > longest:
@@ -340,8 +368,19 @@ def plan_routes(
     if engine == "pyvrp":
         plans = _solve_with_pyvrp(problem, riders, visits, impossible, time_limit=time_limit, seed=seed)
     else:
-        plans = _solve_with_ortools(problem, riders, visits, impossible, node_site, node_visit, secs, metres, dwell,
-                                    time_limit=time_limit, seed=seed)
+        plans = _solve_with_ortools(
+            problem,
+            riders,
+            visits,
+            impossible,
+            node_site,
+            node_visit,
+            secs,
+            metres,
+            dwell,
+            time_limit=time_limit,
+            seed=seed,
+        )
     return _build_result(problem, riders, visits, plans, impossible, dropped, engine)
 
 
@@ -360,8 +399,13 @@ _Assigned = dict[int, tuple[list[tuple[int, int, int]], int]]
 
 
 def _solve_with_pyvrp(
-    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], impossible: Mapping[int, str],
-    *, time_limit: float, seed: int,
+    problem: WeekProblem,
+    riders: Sequence[_Rider],
+    visits: Sequence[_Visit],
+    impossible: Mapping[int, str],
+    *,
+    time_limit: float,
+    seed: int,
 ) -> _Assigned:
     from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
 
@@ -387,15 +431,29 @@ def _solve_with_pyvrp(
     if not alts:
         return {}
     first = solve_pyvrp(
-        seconds=matrix.seconds, metres_by_day=by_day, office_site=office, alternatives=alts, n_visits=len(visits),
-        vehicles=vehicles, max_distance=None, time_limit=time_limit * 0.5, seed=seed,
+        seconds=matrix.seconds,
+        metres_by_day=by_day,
+        office_site=office,
+        alternatives=alts,
+        n_visits=len(visits),
+        vehicles=vehicles,
+        max_distance=None,
+        time_limit=time_limit * 0.5,
+        seed=seed,
     )
     routes = first
     if problem.options.balance_weight > 0 and len(riders) > n_days:
         caps = _balance_caps(first, alts, by_day, office, riders, n_days, problem.options.balance_weight)
         second = solve_pyvrp(
-            seconds=matrix.seconds, metres_by_day=by_day, office_site=office, alternatives=alts,
-            n_visits=len(visits), vehicles=vehicles, max_distance=caps, time_limit=time_limit * 0.5, seed=seed,
+            seconds=matrix.seconds,
+            metres_by_day=by_day,
+            office_site=office,
+            alternatives=alts,
+            n_visits=len(visits),
+            vehicles=vehicles,
+            max_distance=caps,
+            time_limit=time_limit * 0.5,
+            seed=seed,
         )
         if sum(len(r.stops) for r in second) >= sum(len(r.stops) for r in first):
             routes = second
@@ -407,8 +465,13 @@ def _solve_with_pyvrp(
 
 
 def _balance_caps(
-    routes: Sequence[Any], alts: Sequence[Any], by_day: Sequence[npt.NDArray[np.int64]], office: int,
-    riders: Sequence[_Rider], n_days: int, weight: float,
+    routes: Sequence[Any],
+    alts: Sequence[Any],
+    by_day: Sequence[npt.NDArray[np.int64]],
+    office: int,
+    riders: Sequence[_Rider],
+    n_days: int,
+    weight: float,
 ) -> list[int]:
     """Per-day caps on a route's metres: the day's average route plus a margin that shrinks with the weight."""
     totals = [0] * n_days
@@ -427,9 +490,18 @@ def _balance_caps(
 
 
 def _solve_with_ortools(
-    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], impossible: Mapping[int, str],
-    node_site: Sequence[int], node_visit: Sequence[int], secs: npt.NDArray[np.int64], metres: npt.NDArray[np.int64],
-    dwell: npt.NDArray[np.int64], *, time_limit: float, seed: int,
+    problem: WeekProblem,
+    riders: Sequence[_Rider],
+    visits: Sequence[_Visit],
+    impossible: Mapping[int, str],
+    node_site: Sequence[int],
+    node_visit: Sequence[int],
+    secs: npt.NDArray[np.int64],
+    metres: npt.NDArray[np.int64],
+    dwell: npt.NDArray[np.int64],
+    *,
+    time_limit: float,
+    seed: int,
 ) -> _Assigned:
     n_nodes = len(node_site)
     matrix = problem.matrix
@@ -446,8 +518,10 @@ def _solve_with_ortools(
     sites = [problem.district.office] + [matrix.sites[i] for i in node_site[1:]]
     for d, date in enumerate(problem.duty_dates):
         surcharge = _rotation_surcharge(problem, sites, date.weekday(), date)
-        cost_index[d] = base_cost if surcharge is None else routing.RegisterTransitMatrix(
-            (safe_metres + np.rint(weight * surcharge).astype(np.int64)).tolist()
+        cost_index[d] = (
+            base_cost
+            if surcharge is None
+            else routing.RegisterTransitMatrix((safe_metres + np.rint(weight * surcharge).astype(np.int64)).tolist())
         )
     for k, rider in enumerate(riders):
         routing.SetArcCostEvaluatorOfVehicle(cost_index[rider.day_index], k)
@@ -509,13 +583,11 @@ def _solve_with_ortools(
     return out
 
 
-def _forbid_outside_shifts(
-    cumul: Any, dwell: int, shifts: Sequence[Shift], windows: Sequence[tuple[int, int]]
-) -> None:
+def _forbid_outside_shifts(cumul: Any, dwell: int, shifts: Sequence[Shift], windows: Sequence[tuple[int, int]]) -> None:
     """A visit starts inside a shift and ends before that shift ends (and within its time windows)."""
     first, last = shifts[0].start_s, shifts[-1].end_s
     cumul.SetRange(first, max(first, last - dwell))
-    for a, b in zip(shifts, shifts[1:], strict=False):
+    for a, b in itertools.pairwise(shifts):
         lo, hi = a.end_s - dwell + 1, b.start_s - 1
         if hi >= lo:
             cumul.RemoveInterval(max(lo, first), hi)
@@ -524,7 +596,7 @@ def _forbid_outside_shifts(
         hi = max(w[1] for w in windows)
         cumul.SetRange(max(lo, first), min(hi, last))
         ordered = sorted(windows)
-        for (_, end_a), (start_b, _) in zip(ordered, ordered[1:], strict=False):
+        for (_, end_a), (start_b, _) in itertools.pairwise(ordered):
             if start_b - 1 >= end_a + 1:
                 cumul.RemoveInterval(end_a + 1, start_b - 1)
 
@@ -579,22 +651,39 @@ def _build_result(
         for v, gate, arrive in stops_in:
             visit = visits[v]
             served.add(v)
-            stops.append(Stop(visit.courtyard.id, gate, _clock(rider.date, arrive),
-                              _clock(rider.date, arrive + visit.dwell_s), visit.purpose))
+            stops.append(
+                Stop(
+                    visit.courtyard.id,
+                    gate,
+                    _clock(rider.date, arrive),
+                    _clock(rider.date, arrive + visit.dwell_s),
+                    visit.purpose,
+                )
+            )
         if not stops:
             continue
         sites = [office, *(s.gate for s in stops), office]
         # leave as late as the first stop allows, so the route shows no idle start
         first_ride = int(matrix.seconds[matrix.index(office), matrix.index(stops[0].gate)])
         start = max(rider.start_s, stops_in[0][2] - first_ride)
-        end = max(end, int((stops[-1].depart - _clock(rider.date, 0)).total_seconds())
-                  + int(matrix.seconds[matrix.index(stops[-1].gate), matrix.index(office)]))
+        end = max(
+            end,
+            int((stops[-1].depart - _clock(rider.date, 0)).total_seconds())
+            + int(matrix.seconds[matrix.index(stops[-1].gate), matrix.index(office)]),
+        )
         metres = sum(int(matrix.metres[matrix.index(a), matrix.index(b)]) for a, b in itertools.pairwise(sites))
         routes.append(
             Route(
-                date=rider.date, rider=rider.officer, slot=rider.slot, shift=rider.shift,
-                start=_clock(rider.date, start), end=_clock(rider.date, end), stops=tuple(stops),
-                path=tuple(matrix.route_path(sites)), distance_m=metres, duration_s=end - start,
+                date=rider.date,
+                rider=rider.officer,
+                slot=rider.slot,
+                shift=rider.shift,
+                start=_clock(rider.date, start),
+                end=_clock(rider.date, end),
+                stops=tuple(stops),
+                path=tuple(matrix.route_path(sites)),
+                distance_m=metres,
+                duration_s=end - start,
             )
         )
     routes.sort(key=lambda r: (r.date, r.slot, r.start))

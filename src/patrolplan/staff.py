@@ -174,7 +174,10 @@ class Staff:
         reader = csv.DictReader(io.StringIO(text))
         required = {"id", "name", "roles"}
         if reader.fieldnames is None or not required <= set(reader.fieldnames):
-            msg = f"{source}: needs the columns id, name, roles (and optionally name_zh, skills, leave, max_days_per_week, preferences)"
+            msg = (
+                f"{source}: needs the columns id, name, roles "
+                "(and optionally name_zh, skills, leave, max_days_per_week, preferences)"
+            )
             raise InvalidInputError(msg, items=[source])
         problems: list[str] = []
         members: list[StaffMember] = []
@@ -196,14 +199,18 @@ class Staff:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", "name", "name_zh", "roles", "skills", "leave", "max_days_per_week", "preferences"])
         for m in self.members:
-            writer.writerow([
-                m.id, m.name, m.name_zh,
-                ";".join(sorted(r.value for r in m.roles)),
-                ";".join(sorted(s.value for s in m.skills)),
-                ";".join(sorted(d.isoformat() for d in m.leave)),
-                m.max_days_per_week,
-                ";".join(f"{k}={v}" for k, v in sorted(m.preferences.items())),
-            ])
+            writer.writerow(
+                [
+                    m.id,
+                    m.name,
+                    m.name_zh,
+                    ";".join(sorted(r.value for r in m.roles)),
+                    ";".join(sorted(s.value for s in m.skills)),
+                    ";".join(sorted(d.isoformat() for d in m.leave)),
+                    m.max_days_per_week,
+                    ";".join(f"{k}={v}" for k, v in sorted(m.preferences.items())),
+                ]
+            )
         return out.getvalue()
 
 
@@ -228,16 +235,12 @@ def _member_from_row(row: Mapping[str, str | None]) -> StaffMember:
     if not roles:
         msg = "roles is empty; use patrol, specialist or both (patrol;specialist)"
         raise InvalidInputError(msg)
-    skills = frozenset(
-        parse_window(s) for s in (row.get("skills") or "").replace(",", ";").split(";") if s.strip()
-    )
+    skills = frozenset(parse_window(s) for s in (row.get("skills") or "").replace(",", ";").split(";") if s.strip())
     max_days = int((row.get("max_days_per_week") or "3").strip() or 3)
     if not 0 <= max_days <= 7:
         msg = f"max_days_per_week {max_days} must be between 0 and 7"
         raise InvalidInputError(msg)
-    prefs = dict(
-        p.split("=", 1) for p in (row.get("preferences") or "").split(";") if "=" in p
-    )
+    prefs = dict(p.split("=", 1) for p in (row.get("preferences") or "").split(";") if "=" in p)
     return StaffMember(
         id=sid,
         name=name,

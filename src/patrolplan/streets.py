@@ -68,8 +68,20 @@ WALKING_SPEED_KMH = 4.5
 
 #: Highway values a bicycle may never use.
 _FORBIDDEN_HIGHWAYS = frozenset(
-    {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
-     "platform", "raceway", "bus_guideway", "corridor", "elevator", "bridleway"}
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "construction",
+        "proposed",
+        "platform",
+        "raceway",
+        "bus_guideway",
+        "corridor",
+        "elevator",
+        "bridleway",
+    }
 )
 _NO_ACCESS = frozenset({"no", "private"})
 _KEEP_WAY_TAGS = ("highway", "name", "oneway", "junction", "service", "access", "ref")
@@ -191,7 +203,7 @@ def _check_file(path: Path) -> None:
         with path.open("rb") as fh:
             head = fh.read(512)
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if not (text.startswith(b"<?xml") or text.startswith(b"<osm")):
+    if not (text.startswith((b"<?xml", b"<osm"))):
         msg = (
             f"street file {str(path)!r} is not OpenStreetMap XML (it starts with "
             f"{text[:20]!r}); export it from openstreetmap.org or convert it with osmium"
@@ -226,7 +238,8 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
     loose: list[tuple[int, dict[str, str], list[int]]] = []
     try:
         processor = osmium.FileProcessor(str(src)).with_locations().with_areas()
-        for obj in processor:
+        for entity in processor:
+            obj: Any = entity  # pyosmium yields a union; each branch checks the kind
             if obj.is_node():
                 scan.n_nodes += 1
                 if not obj.location.valid():
@@ -269,9 +282,7 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
         if 2 * rel_id + 1 in area_ids:
             continue
         # an incomplete multipolygon (members cut off by the export box): hull of what is there
-        points = [
-            locations[r] for m in members for r in other_way_refs.get(m, []) if r in locations
-        ]
+        points = [locations[r] for m in members for r in other_way_refs.get(m, []) if r in locations]
         if len(points) >= 3:
             hull = MultiPoint(points).convex_hull
             if isinstance(hull, Polygon):
@@ -425,9 +436,7 @@ def _finish_graph(graph: nx.MultiDiGraph, scan: OsmScan, opts: StreetOptions) ->
             graph.add_edge(v, u, **back)
 
 
-def graph_from_place(
-    place: str, *, options: StreetOptions | None = None, timeout: float = 20.0
-) -> nx.MultiDiGraph:
+def graph_from_place(place: str, *, options: StreetOptions | None = None, timeout: float = 20.0) -> nx.MultiDiGraph:
     """Download the bicycle graph of a named place with osmnx (needs the internet).
 
     Fails fast with :class:`NetworkUnavailableError` when OpenStreetMap cannot

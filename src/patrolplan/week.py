@@ -55,10 +55,7 @@ class Week:
     def __post_init__(self) -> None:
         last = dt.date(self.year, 12, 28).isocalendar().week if 1 <= self.year <= 9999 else 0
         if not 1 <= self.number <= last:
-            msg = (
-                f"week {self.year}-W{self.number:02d} does not exist; "
-                f"{self.year} has weeks W01 to W{last:02d}"
-            )
+            msg = f"week {self.year}-W{self.number:02d} does not exist; {self.year} has weeks W01 to W{last:02d}"
             raise InvalidWeekError(msg, items=[f"{self.year}-W{self.number}"])
 
     @classmethod
