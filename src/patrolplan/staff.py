@@ -1,6 +1,7 @@
 """The community's staff pool: patrol officers (綜治員) and specialists (專干).
 
 A :class:`Staff` pool is immutable: ``with_leave`` and friends return new pools.
+Pools load from CSV, TOML (``[[staff]]`` tables) or YAML (a ``staff:`` list).
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from patrolplan.errors import DuplicateIdError, InvalidInputError, NotFoundError, join_problems
 from patrolplan.windows import Window, parse_window
@@ -149,6 +152,15 @@ class Staff:
         rest = tuple(m for m in self.members if m.id != member.id)
         return Staff((*rest, member))
 
+    def without_leave(self, person: str) -> Staff:
+        """A new pool where ``person`` has no leave at all."""
+        return self._replace(self.get(person), leave=frozenset())
+
+    def with_skills(self, person: str, skills: Iterable[str | Window]) -> Staff:
+        """A new pool where ``person`` runs exactly ``skills`` (window keys or Chinese labels)."""
+        windows = frozenset(s if isinstance(s, Window) else parse_window(s) for s in skills)
+        return self._replace(self.get(person), skills=windows)
+
     def with_max_days(self, person: str, days: int) -> Staff:
         """A new pool where ``person`` works at most ``days`` duty days a week."""
         return self._replace(self.get(person), max_days_per_week=days)
@@ -193,6 +205,60 @@ class Staff:
             raise InvalidInputError(msg, items=[source])
         return cls(tuple(members))
 
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]], *, source: str = "staff records") -> Staff:
+        """Build a pool from mappings with the CSV columns; lists may be real lists.
+
+        Every bad record is reported in one error.
+        """
+        problems: list[str] = []
+        members: list[StaffMember] = []
+        for n, record in enumerate(records, start=1):
+            row = {key: _cell(value) for key, value in record.items()}
+            try:
+                members.append(_member_from_row(row))
+            except (InvalidInputError, ValueError) as exc:
+                problems.append(f"entry {n} ({row.get('id') or '?'}): {exc}")
+        if problems:
+            raise InvalidInputError(join_problems(source, problems), items=problems)
+        if not members:
+            msg = f"{source}: no staff entries"
+            raise InvalidInputError(msg, items=[source])
+        return cls(tuple(members))
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Staff:
+        """Read a TOML staff file: one ``[[staff]]`` table per person, keys as the CSV columns."""
+        src = Path(path)
+        try:
+            data = tomllib.loads(src.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            msg = f"staff file {str(src)!r} does not exist"
+            raise InvalidInputError(msg, items=[str(src)]) from exc
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"{src}: not valid TOML ({exc})"
+            raise InvalidInputError(msg, items=[str(src)]) from exc
+        return cls.from_records(_staff_list(data, str(src)), source=str(src))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Staff:
+        """Read a YAML staff file (needs PyYAML): a ``staff:`` list, or a top-level list."""
+        try:
+            import yaml  # type: ignore[import-untyped,unused-ignore]
+        except ImportError as exc:  # pragma: no cover - PyYAML is optional
+            msg = "reading YAML staff files needs PyYAML (pip install pyyaml)"
+            raise InvalidInputError(msg, items=[str(path)]) from exc
+        src = Path(path)
+        try:
+            data = yaml.safe_load(src.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            msg = f"staff file {str(src)!r} does not exist"
+            raise InvalidInputError(msg, items=[str(src)]) from exc
+        except yaml.YAMLError as exc:
+            msg = f"{src}: not valid YAML ({exc})"
+            raise InvalidInputError(msg, items=[str(src)]) from exc
+        return cls.from_records(_staff_list(data, str(src)), source=str(src))
+
     def to_csv_text(self) -> str:
         """The pool as CSV text (the format :meth:`from_csv` reads)."""
         out = io.StringIO()
@@ -212,6 +278,28 @@ class Staff:
                 ]
             )
         return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    """A TOML/YAML value as CSV cell text: lists joined with ``;``, mappings as ``k=v``."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return ";".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ";".join(_cell(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _staff_list(data: Any, source: str) -> list[Mapping[str, Any]]:
+    """The list of person records in a parsed TOML/YAML document."""
+    items = data.get("staff") if isinstance(data, Mapping) else data
+    if not isinstance(items, list) or not all(isinstance(x, Mapping) for x in items):
+        msg = f"{source}: expected a 'staff' list of people (id, name, roles, ...)"
+        raise InvalidInputError(msg, items=[source])
+    return items
 
 
 def _member_from_row(row: Mapping[str, str | None]) -> StaffMember:
@@ -254,14 +342,20 @@ def _member_from_row(row: Mapping[str, str | None]) -> StaffMember:
 
 
 def load_staff(path: str | Path | None = None) -> Staff:
-    """Load a staff pool from CSV; with no path, the embedded default pool.
+    """Load a staff pool from CSV, TOML or YAML (by suffix); with no path, the embedded default pool.
 
     CSV columns: ``id, name, name_zh, roles, skills, leave, max_days_per_week,
     preferences``; lists are ``;``-separated (roles ``patrol;specialist``,
-    skills as window keys, leave as ISO dates or ``a..b`` ranges).
+    skills as window keys, leave as ISO dates or ``a..b`` ranges). TOML and
+    YAML files use the same keys, with real lists allowed.
     """
     if path is None:
         from patrolplan.district import default_district_folder
 
         path = default_district_folder() / "staff.csv"
+    suffix = Path(path).suffix.lower()
+    if suffix == ".toml":
+        return Staff.from_toml(path)
+    if suffix in (".yaml", ".yml"):
+        return Staff.from_yaml(path)
     return Staff.from_csv(path)
