@@ -253,7 +253,7 @@ def courtyards_from_scan(scan: OsmScan) -> tuple[Courtyard, ...]:
             Courtyard(
                 id=tags.get("ref") or f"W{osm_id}",
                 name=zh or en or f"OSM {osm_id}",
-                name_en=en or (zh and "") or f"OSM area {osm_id}",
+                name_en=en if (en or zh) else f"OSM area {osm_id}",
                 polygon=polygon,
                 gates=gates,
             )
