@@ -226,11 +226,21 @@ def courtyards_from_geojson(path: str | Path) -> tuple[Courtyard, ...]:
     if not isinstance(features, list) or not features:
         msg = f"courtyards file {str(src)!r} has no features; it must be a GeoJSON FeatureCollection"
         raise InvalidInputError(msg, items=[str(src)])
+    # District.to_geojson() adds the office as a Point feature: it is not a courtyard
+    features = [f for f in features if not _is_office_feature(f)]
     problems: list[str] = []
     yards = [_courtyard_from_feature(f, i, problems) for i, f in enumerate(features)]
     if problems:
         raise InvalidInputError(join_problems(f"courtyards file {str(src)!r}", problems), items=problems)
     return tuple(y for y in yards if y is not None)
+
+
+def _is_office_feature(feature: object) -> bool:
+    if not isinstance(feature, Mapping):
+        return False
+    props = feature.get("properties") or {}
+    geometry = feature.get("geometry") or {}
+    return props.get("id") == "office" and geometry.get("type") == "Point"
 
 
 def courtyards_from_scan(scan: OsmScan) -> tuple[Courtyard, ...]:

@@ -176,14 +176,16 @@ class District:
         matrix = self.matrix
         office = matrix.index(self.office)
         unreachable: list[str] = []
+        unreachable_ids: list[str] = []
         for yard in self.courtyards:
             rows = [matrix.index(g) for g in yard.gates if g in matrix._index]
             there = [r for r in rows if matrix.seconds[office, r] < UNREACHABLE]
             back = [r for r in rows if matrix.seconds[r, office] < UNREACHABLE]
             if not there or not back:
-                how = "reached from" if not there else "ride back to"
+                how = "be reached from" if not there else "get back to"
+                unreachable_ids.append(yard.id)
                 unreachable.append(
-                    f"courtyard {yard.id} ({yard.label}): no gate can be {how} the office "
+                    f"courtyard {yard.id} ({yard.label}): no gate can {how} the office "
                     f"by bicycle (gates {list(yard.gates)}); check one-way streets and gaps "
                     "in the street file, or move its gates"
                 )
@@ -192,7 +194,7 @@ class District:
             kinds.add(UnreachableCourtyardError)
         if problems:
             cls: type[InvalidInputError] = kinds.pop() if len(kinds) == 1 else InvalidInputError
-            items = dupes + [y.id for y in self.courtyards if any(y.id in u for u in unreachable)]
+            items = dupes + unreachable_ids
             raise cls(join_problems(f"district {self.name_en or self.name}", problems), items=items)
 
     # ------------------------------------------------------------------ views

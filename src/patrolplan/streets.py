@@ -415,11 +415,13 @@ def _finish_graph(graph: nx.MultiDiGraph, scan: OsmScan, opts: StreetOptions) ->
     for _u, _v, data in graph.edges(data=True):
         osmid = data.get("osmid")
         way = osmid[0] if isinstance(osmid, list) else osmid
-        data["contraflow"] = bool(way in scan.contraflow_ways)
+        # a GraphML saved from a patrolplan graph keeps its flags (as strings) and English names
+        is_walked = data.get("walked") in (True, "True")
+        data["contraflow"] = bool(way in scan.contraflow_ways) or data.get("contraflow") in (True, "True")
         data.setdefault("name", scan.way_names.get(way, "") if way is not None else "")
-        data["name_en"] = scan.way_names_en.get(way, "") if way is not None else ""
-        data["walked"] = False
-        speed = opts.speed_for(data.get("highway", ""))
+        data["name_en"] = scan.way_names_en.get(way) or str(data.get("name_en") or "")
+        data["walked"] = is_walked
+        speed = WALKING_SPEED_KMH if is_walked else opts.speed_for(data.get("highway", ""))
         data["travel_time"] = float(data["length"]) / (speed / 3.6)
     if opts.walk_against_oneway:
         walked: list[tuple[Any, Any, dict[str, Any]]] = []
