@@ -103,7 +103,7 @@ class Week:
         return tuple(self.day(d) for d in sorted(duty_days))
 
     def __str__(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
+        return f"{self.year:04d}-W{self.number:02d}"
 
 
 @dataclass(frozen=True)
@@ -123,10 +123,11 @@ class Shift:
     def parse(cls, name: str, start: str, end: str) -> Shift:
         """Build a shift from ``"HH:MM"`` strings."""
         try:
-            return cls(name, dt.time.fromisoformat(start), dt.time.fromisoformat(end))
+            begin, finish = dt.time.fromisoformat(start), dt.time.fromisoformat(end)
         except ValueError as exc:
             msg = f"shift {name!r}: bad time {start!r}–{end!r}; write HH:MM, e.g. 09:00"
             raise InvalidInputError(msg, items=[name]) from exc
+        return cls(name, begin, finish)
 
     @property
     def seconds(self) -> int:
