@@ -221,6 +221,8 @@ def _plan(
     prefer_desks: Sequence[DeskDay] = (),
     fixed_roster: Sequence[RosterEntry] = (),
     prefer_roster: Sequence[RosterEntry] = (),
+    kept_routes: Sequence[Route] = (),
+    first_day: dt.date | None = None,
 ) -> Plan:
     started = time.perf_counter()
     limit = params.time_limit
@@ -235,12 +237,24 @@ def _plan(
     desk_map: dict[dt.date, list[str]] = {}
     for desk in desks:
         desk_map.setdefault(desk.date, []).append(desk.courtyard)
-    officers = {date: roster.officers(date) for date in problem.duty_dates}
+    if first_day is not None:
+        desk_map = {d: c for d, c in desk_map.items() if d >= first_day}
+    officers = {d: roster.officers(d) for d in problem.duty_dates if first_day is None or d >= first_day}
+    done = Counter(s.courtyard for r in kept_routes for s in r.stops if s.purpose == "patrol")
     remaining = max(0.5, limit - (time.perf_counter() - started))
-    result = plan_routes(problem, desk_map, officers, time_limit=remaining, seed=params.seed, engine=params.engine)
+    result = plan_routes(
+        problem,
+        desk_map,
+        officers,
+        time_limit=remaining,
+        seed=params.seed,
+        engine=params.engine,
+        done=done,
+        first_day=first_day,
+    )
     return Plan(
         problem=problem,
-        routes=result.routes,
+        routes=tuple(kept_routes) + result.routes,
         desks=desks,
         roster=roster,
         dropped=result.dropped,
@@ -297,12 +311,10 @@ def replan(
         prefer_desks=[d for d in plan.desks if d.date >= start],
         fixed_roster=kept_roster,
         prefer_roster=[e for e in plan.roster.entries if e.date >= start],
+        kept_routes=[r for r in plan.routes if r.date < start],
+        first_day=start,
     )
-    # keep the routes of the days already done
-    routes = tuple(r for r in plan.routes if r.date < start) + tuple(r for r in new.routes if r.date >= start)
-    dropped = tuple(d for d in new.dropped if d.date is None or d.date >= start)
-    final = Plan(new_problem, routes, new.desks, new.roster, dropped, new.params, new.solve_seconds)
-    return final, count_changes(plan, final)
+    return new, count_changes(plan, new)
 
 
 def count_changes(old: Plan, new: Plan) -> dict[str, int]:

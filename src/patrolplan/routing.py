@@ -210,16 +210,26 @@ def _visit_days(yard: Courtyard, count: int, allowed: list[int], n_days: int) ->
     return [(d,) for d in picks]
 
 
-def _visits(problem: WeekProblem, desks: Mapping[dt.date, Sequence[str]]) -> tuple[list[_Visit], list[Dropped]]:
+def _visits(
+    problem: WeekProblem,
+    desks: Mapping[dt.date, Sequence[str]],
+    done: Mapping[str, int],
+    first_day: dt.date | None,
+) -> tuple[list[_Visit], list[Dropped]]:
     dates = problem.duty_dates
     n_days = len(dates)
     visits: list[_Visit] = []
     dropped: list[Dropped] = []
     for yard in problem.courtyards:
         allowed = [
-            d for d, date in enumerate(dates) if yard.allowed_days is None or date.weekday() in yard.allowed_days
+            d
+            for d, date in enumerate(dates)
+            if (yard.allowed_days is None or date.weekday() in yard.allowed_days)
+            and (first_day is None or date >= first_day)
         ]
-        count = problem.visits(yard)
+        count = max(0, problem.visits(yard) - done.get(yard.id, 0))
+        if count == 0:
+            continue
         if not allowed:
             dropped.append(Dropped(yard.id, f"none of its allowed days {yard.allowed_days} is a duty day this week"))
             continue
@@ -304,6 +314,8 @@ def plan_routes(
     time_limit: float,
     seed: int = 0,
     engine: str = "auto",
+    done: Mapping[str, int] | None = None,
+    first_day: dt.date | None = None,
 ) -> RoutingResult:
     """Plan the week's patrol routes.
 
@@ -319,6 +331,12 @@ def plan_routes(
         Seconds of search.
     seed
         Seed (the search is deterministic for a given model and work budget).
+    engine
+        ``"auto"`` (PyVRP where the rules fit), ``"pyvrp"`` or ``"ortools"``.
+    done
+        Visits already made this week, by courtyard id (re-planning keeps them).
+    first_day
+        Plan only from this date on (re-planning the rest of a week).
 
     Raises
     ------
@@ -329,7 +347,7 @@ def plan_routes(
     if not riders:
         msg = f"week {problem.week}: no patrol officer rides on any duty day; check the roster and leave"
         raise InfeasibleWeekError(msg, items=[str(problem.week)])
-    visits, dropped = _visits(problem, desks)
+    visits, dropped = _visits(problem, desks, done or {}, first_day)
     matrix = problem.matrix
     office_row = matrix.index(problem.district.office)
 
@@ -459,9 +477,45 @@ def _solve_with_pyvrp(
             routes = second
     out: _Assigned = {}
     for route in routes:
-        stops = [(alts[a].visit, matrix.sites[alts[a].site], arrive) for a, arrive in route.stops]
-        out[route.vehicle] = (stops, route.end_s)
+        rider = riders[route.vehicle]
+        # safety net: a stop on another day's rider is not kept (it is reported as dropped)
+        seq = [
+            (alts[a].visit, matrix.sites[alts[a].site]) for a, _arrive in route.stops if alts[a].day == rider.day_index
+        ]
+        timed = _retime(problem, visits, rider, seq)
+        while seq and timed is None:
+            seq.pop()  # a route the search left over time: shorten it; what is cut is reported as dropped
+            timed = _retime(problem, visits, rider, seq)
+        if seq and timed is not None:
+            out[route.vehicle] = timed
     return out
+
+
+def _retime(
+    problem: WeekProblem, visits: Sequence[_Visit], rider: _Rider, seq: Sequence[tuple[int, int]]
+) -> tuple[list[tuple[int, int, int]], int] | None:
+    """Earliest arrival times along ``seq`` from the rider's start; ``None`` if the route breaks a limit.
+
+    The routes are re-timed on our own matrix, so what the plan shows is
+    exactly what the checker verifies, whatever the engine reported.
+    """
+    matrix = problem.matrix
+    office = matrix.index(problem.district.office)
+    t, prev = rider.start_s, office
+    stops: list[tuple[int, int, int]] = []
+    for v, gate in seq:
+        row = matrix.index(gate)
+        t += int(matrix.seconds[prev, row])
+        windows = visits[v].windows
+        if windows:
+            t = max(t, windows[0][0])
+            if t > windows[0][1]:
+                return None
+        stops.append((v, gate, t))
+        t += visits[v].dwell_s
+        prev = row
+    t += int(matrix.seconds[prev, office])
+    return (stops, t) if t <= rider.end_s else None
 
 
 def _balance_caps(
@@ -671,7 +725,11 @@ def _build_result(
             int((stops[-1].depart - _clock(rider.date, 0)).total_seconds())
             + int(matrix.seconds[matrix.index(stops[-1].gate), matrix.index(office)]),
         )
-        metres = sum(int(matrix.metres[matrix.index(a), matrix.index(b)]) for a, b in itertools.pairwise(sites))
+        path = tuple(matrix.route_path(sites))
+        # the path's own street length (matrix metres are rounded per leg, so their
+        # sum drifts from the path by up to half a metre a leg)
+        graph = problem.district.graph
+        metres = round(sum(min(float(e["length"]) for e in graph[u][v].values()) for u, v in itertools.pairwise(path)))
         routes.append(
             Route(
                 date=rider.date,
@@ -681,7 +739,7 @@ def _build_result(
                 start=_clock(rider.date, start),
                 end=_clock(rider.date, end),
                 stops=tuple(stops),
-                path=tuple(matrix.route_path(sites)),
+                path=path,
                 distance_m=metres,
                 duration_s=end - start,
             )
