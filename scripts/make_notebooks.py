@@ -87,7 +87,7 @@ WHAT_IF = [
     new_markdown_cell("### Heavier rotation\nLast week's routes are given as history; a heavy rotation weight avoids riding the same streets."),
     new_code_cell(
         "last = pp.plan_week(pp.WeekProblem(district, staff, week.next(-1)), params=params)\n"
-        "past = pp.PastWeeks(routes=tuple(pp.problem.PastRoute(r.date, r.rider, r.edges(), r.slot) for r in last.routes))\n"
+        "past = pp.PastWeeks(routes=tuple(pp.PastRoute(r.date, r.rider, r.edges(), r.slot) for r in last.routes))\n"
         "heavy = dataclasses.replace(base.options, rotation_weight=4.0)\n"
         "rows.append(row('heavier rotation', pp.plan_week(base.replace(options=heavy, past=past), params=params)))"
     ),

@@ -14,6 +14,7 @@ Typical use::
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from patrolplan.courtyards import Courtyard
 from patrolplan.desk import DeskDay, fifteen_minute_share
@@ -35,7 +36,7 @@ from patrolplan.history import History
 from patrolplan.matrix import TravelMatrix
 from patrolplan.options import PlanOptions, SolveParams
 from patrolplan.plan import Plan, plan_week, replan
-from patrolplan.problem import PastWeeks, WeekProblem
+from patrolplan.problem import PastDesk, PastDuty, PastRoute, PastWeeks, WeekProblem
 from patrolplan.roster import Roster, RosterEntry
 from patrolplan.routing import Dropped, Route, Stop
 from patrolplan.staff import Role, Staff, StaffMember, load_staff
@@ -44,6 +45,19 @@ from patrolplan.week import Shift, Week
 from patrolplan.windows import Window
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavier faces on first use: ``pp.plot``, ``pp.export``, ``pp.plan_many``, ``pp.synth``."""
+    import importlib
+
+    if name in ("plot", "export", "synth", "many", "history"):
+        return importlib.import_module(f"patrolplan.{name}")
+    if name == "plan_many":
+        return importlib.import_module("patrolplan.many").plan_many
+    msg = f"module 'patrolplan' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 logging.getLogger("patrolplan").addHandler(logging.NullHandler())
 
@@ -62,6 +76,9 @@ __all__ = [
     "MalformedOSMError",
     "NetworkUnavailableError",
     "NotFoundError",
+    "PastDesk",
+    "PastDuty",
+    "PastRoute",
     "PastWeeks",
     "PatrolplanError",
     "Plan",
@@ -87,6 +104,7 @@ __all__ = [
     "fifteen_minute_share",
     "load_district",
     "load_staff",
+    "plan_many",
     "plan_week",
     "replan",
 ]
