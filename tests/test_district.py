@@ -325,6 +325,25 @@ def test_district_from_place_offline_fails_fast() -> None:
     assert time.perf_counter() - start < 10.0
 
 
+def test_download_failure_after_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If OpenStreetMap answers the probe but the download fails, the error names the place; settings are restored."""
+    import socket
+
+    class Reachable:
+        def close(self) -> None:
+            pass
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("Overpass timed out")
+
+    monkeypatch.setattr(socket, "create_connection", lambda *_a, **_k: Reachable())
+    monkeypatch.setattr(ox, "graph_from_place", refuse)
+    before = ox.settings.requests_timeout
+    with pytest.raises(NetworkUnavailableError, match=r"downloading 'Tiexi' from OpenStreetMap failed: Overpass timed"):
+        district_from_place("Tiexi", timeout=1.0)
+    assert ox.settings.requests_timeout == before
+
+
 # --------------------------------------------------------------------------- changes and other builders
 
 
