@@ -123,6 +123,23 @@ def test_extract_is_intact_raw_osmnx_counts_match_readme(name: str) -> None:
     assert (raw.number_of_nodes(), raw.number_of_edges()) == README_RAW_COUNTS[name]
 
 
+@pytest.mark.parametrize(
+    ("name", "nodes", "ways"),
+    [
+        ("West-Oakland.osm.bz2", 446, 66),
+        ("aguascalientes.osm.bz2", 3083, 733),
+        ("aguascalientes.osm.pbf", 3083, 733),
+        ("taipei_xinyi.osm", 659, 102),
+        ("beijing_haidian_cau.osm", 4347, 684),
+        ("hochiminh_levantam_park.osm", 1440, 315),
+    ],
+)
+def test_scan_reads_every_node_and_way_of_the_readme(street_graph: Any, name: str, nodes: int, ways: int) -> None:
+    """pyosmium's pass over each file sees the node and way counts its README gives (PBF included)."""
+    _graph, scan = street_graph(name)
+    assert (scan.n_nodes, scan.n_ways) == (nodes, ways)
+
+
 @pytest.mark.parametrize("name", OSM_EXTRACTS)
 def test_every_extract_loads_as_a_bicycle_graph(street_graph: Any, name: str) -> None:
     """Every OSM extract (XML, bz2, PBF) loads into a non-empty graph with usable edge attributes."""
