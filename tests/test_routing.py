@@ -1,0 +1,492 @@
+"""Patrol routing: TSPLIB optima, brute force, the week's rules, dropped visits, determinism, random districts.
+
+Every routing result here is re-verified from scratch by ``verify`` (coverage
+and frequencies, allowed days, time windows, shift limits, street paths and
+their lengths, gates passed in order, desk visits); nothing may be missing
+unless it is listed as dropped with a reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from patrolplan.district import District, load_district
+from patrolplan.errors import InfeasibleWeekError
+from patrolplan.options import PlanOptions
+from patrolplan.problem import WeekProblem
+from patrolplan.routing import RoutingResult, plan_routes
+from patrolplan.staff import Role, Staff, StaffMember, load_staff
+from patrolplan.week import Shift
+
+TSPLIB = Path(__file__).parent / "data" / "tsplib"
+WEEK = "2026-W49"  # Tue 2026-12-01, Wed 12-02, Thu 12-03
+
+
+# ---------------------------------------------------------------------- helpers
+def read_tsplib(path: Path) -> np.ndarray:
+    """Coordinates of a TSPLIB EUC_2D instance (NODE_COORD_SECTION), in file order."""
+    points: list[tuple[float, float]] = []
+    inside = False
+    for line in path.read_text().splitlines():
+        text = line.strip()
+        if text.startswith("EDGE_WEIGHT_TYPE"):
+            assert text.split(":")[1].strip() == "EUC_2D", f"{path.name}: only EUC_2D is read here"
+        elif text.startswith("NODE_COORD_SECTION"):
+            inside = True
+        elif text == "EOF":
+            break
+        elif inside and text:
+            _, x, y = text.split()[:3]
+            points.append((float(x), float(y)))
+    return np.array(points)
+
+
+def tsplib_optima() -> dict[str, int]:
+    """``solutions.txt``: ``name : value`` (some lines carry a note after the value)."""
+    out: dict[str, int] = {}
+    for line in (TSPLIB / "solutions.txt").read_text().splitlines():
+        if ":" in line:
+            name, value = line.split(":", 1)
+            out[name.strip()] = int(value.split()[0])
+    return out
+
+
+def officers(*ids: str) -> Staff:
+    return Staff(tuple(StaffMember(i, f"Officer {i}", frozenset({Role.PATROL})) for i in ids))
+
+
+DAY = Shift.parse("day", "00:00", "23:59")
+
+
+def tsp_options() -> PlanOptions:
+    """One officer, one day, no shift limit, no dwell, nothing but distance."""
+    return PlanOptions(
+        duty_days=(1,),
+        shifts=(DAY,),
+        officers_per_day=1,
+        specialists_per_day=0,
+        desks_per_day=0,
+        dwell_s=0,
+        hot_spot_dwell_s=0,
+        balance_weight=0,
+        rotation_weight=0,
+    )
+
+
+def verify(problem: WeekProblem, result: RoutingResult, desks: Mapping[dt.date, Sequence[str]]) -> list[str]:
+    """Re-verify a routing result from scratch; an empty list means it keeps every rule."""
+    out: list[str] = []
+    district = problem.district
+    graph, matrix, office = district.graph, problem.matrix, district.office
+    shifts = {s.name: s for s in problem.options.shifts}
+    ordered = sorted(problem.options.shifts, key=lambda s: s.start)
+    dropped = Counter(d.courtyard for d in result.dropped)
+    for d in result.dropped:
+        if not d.reason:
+            out.append(f"{d.courtyard} dropped without a reason")
+    # coverage, frequency, allowed days, min gap
+    patrol_days: dict[str, list[dt.date]] = {}
+    for r in result.routes:
+        for s in r.stops:
+            if s.purpose == "patrol":
+                patrol_days.setdefault(s.courtyard, []).append(r.date)
+    for yard in problem.courtyards:
+        days = sorted(patrol_days.get(yard.id, []))
+        need = problem.visits(yard)
+        if len(days) < need and not dropped[yard.id]:
+            out.append(f"{yard.id}: {len(days)} visits < {need}, not listed as dropped")
+        if len(set(days)) != len(days):
+            out.append(f"{yard.id}: visited twice on one day")
+        if yard.allowed_days is not None and any(d.weekday() not in yard.allowed_days for d in days):
+            out.append(f"{yard.id}: visited on a day it does not allow")
+        if yard.min_gap_days and any((b - a).days < yard.min_gap_days for a, b in itertools.pairwise(days)):
+            out.append(f"{yard.id}: visits closer than {yard.min_gap_days} days")
+    # desks
+    for date, ids in desks.items():
+        for cid in ids:
+            passed = any(
+                s.courtyard == cid and s.purpose == "desk" for r in result.routes if r.date == date for s in r.stops
+            )
+            if not passed and not dropped[cid]:
+                out.append(f"{date}: no patrol passes the desk at {cid}")
+    by_id = {y.id: y for y in problem.courtyards}
+    for r in result.routes:
+        where = f"{r.date} {r.rider}/{r.slot} {r.shift}"
+        if r.date not in problem.duty_dates:
+            out.append(f"{where}: not a duty date")
+        day0 = dt.datetime.combine(r.date, dt.time())
+        if r.shift in shifts:
+            windows = [(shifts[r.shift].start_s, shifts[r.shift].end_s)]
+        else:  # a whole-day route: stops in any shift, the route within the first and last
+            windows = [(s.start_s, s.end_s) for s in ordered]
+        lo, hi = day0 + dt.timedelta(seconds=windows[0][0]), day0 + dt.timedelta(seconds=windows[-1][1])
+        if r.start < lo or r.end > hi:
+            out.append(f"{where}: runs {r.start:%H:%M}-{r.end:%H:%M}, outside its shift")
+        if r.duration_s != int((r.end - r.start).total_seconds()):
+            out.append(f"{where}: duration_s does not match start/end")
+        for s in r.stops:
+            a = (s.arrive - day0).total_seconds()
+            b = (s.depart - day0).total_seconds()
+            if not any(w0 <= a and b <= w1 for w0, w1 in windows):
+                out.append(f"{where}: stop {s.courtyard} {s.arrive:%H:%M}-{s.depart:%H:%M} not inside a shift")
+            yard = by_id[s.courtyard]
+            if s.gate not in yard.gates:
+                out.append(f"{where}: {s.gate} is not a gate of {s.courtyard}")
+            if (
+                yard.time_windows
+                and s.purpose == "patrol"
+                and not any(w0 <= s.arrive.time() <= w1 for w0, w1 in yard.time_windows)
+            ):
+                out.append(f"{where}: {s.courtyard} at {s.arrive:%H:%M} outside its time windows")
+            want = problem.options.desk_dwell_s if s.purpose == "desk" else problem.dwell_s(yard)
+            if s.dwell_s != want:
+                out.append(f"{where}: dwell at {s.courtyard} is {s.dwell_s} s, not {want} s")
+        # the street path
+        if not r.path or r.path[0] != office or r.path[-1] != office:
+            out.append(f"{where}: path does not start and end at the office")
+            continue
+        length = 0.0
+        for u, v in itertools.pairwise(r.path):
+            if not graph.has_edge(u, v):
+                out.append(f"{where}: {u}->{v} is not a street segment")
+                break
+            length += min(float(e["length"]) for e in graph[u][v].values())
+        else:
+            if abs(length - r.distance_m) > 2.0 + 0.01 * len(r.path):
+                out.append(f"{where}: path is {length:.0f} m but distance_m is {r.distance_m}")
+        pos = 0
+        for s in r.stops:
+            try:
+                pos = r.path.index(s.gate, pos)
+            except ValueError:
+                out.append(f"{where}: path does not pass gate {s.gate} in order")
+                break
+        # timing: each arrival no sooner than the ride from the previous stop
+        prev, at = office, r.start
+        for s in r.stops:
+            ride = int(matrix.seconds[matrix.index(prev), matrix.index(s.gate)])
+            if (s.arrive - at).total_seconds() < ride - 1:
+                out.append(f"{where}: reaches {s.courtyard} sooner than the ride allows")
+            prev, at = s.gate, s.depart
+        if (r.end - at).total_seconds() < int(matrix.seconds[matrix.index(prev), matrix.index(office)]) - 1:
+            out.append(f"{where}: back at the office sooner than the ride allows")
+    if result.objective != sum(r.distance_m for r in result.routes):
+        out.append("objective is not the total distance")
+    return out
+
+
+def tour_length(metres: np.ndarray, order: Sequence[int]) -> int:
+    sites = [0, *order, 0]
+    return int(sum(metres[a, b] for a, b in itertools.pairwise(sites)))
+
+
+# ---------------------------------------------------------------------- TSPLIB
+@pytest.mark.parametrize("name", ["eil51", "berlin52", "st70", "eil76", "kroA100"])
+def test_tsplib_tour_within_2_percent_of_the_optimum(name: str) -> None:
+    """One officer, one day, no shift limit: the route is a TSP tour within 2 % of TSPLIB's optimum."""
+    district = District.from_points(read_tsplib(TSPLIB / f"{name}.tsp"), name=name)
+    problem = WeekProblem(district, officers("P1"), WEEK, options=tsp_options())
+    result = plan_routes(problem, {}, {problem.duty_dates[0]: ["P1"]}, time_limit=4, seed=0)
+    assert result.dropped == ()
+    assert len(result.routes) == 1
+    route = result.routes[0]
+    assert len(route.stops) == len(district.courtyards)
+    assert verify(problem, result, {}) == []
+    optimum = tsplib_optima()[name]
+    assert route.distance_m >= optimum  # nint EUC_2D, as TSPLIB: nothing can beat the optimum
+    assert route.distance_m <= 1.02 * optimum, f"{name}: {route.distance_m} vs optimum {optimum}"
+
+
+def test_tsplib_from_matrix_matches_from_points() -> None:
+    """The same instance given as a matrix (``District.from_matrix``) reaches the same quality."""
+    xy = read_tsplib(TSPLIB / "berlin52.tsp")
+    metres = np.floor(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)) + 0.5)
+    district = District.from_matrix(metres, seconds=metres)
+    problem = WeekProblem(district, officers("P1"), WEEK, options=tsp_options())
+    result = plan_routes(problem, {}, {problem.duty_dates[0]: ["P1"]}, time_limit=4, seed=0)
+    assert verify(problem, result, {}) == []
+    assert result.objective <= 1.02 * tsplib_optima()["berlin52"]
+
+
+# ---------------------------------------------------------------------- brute force
+@pytest.mark.parametrize(("n", "seed"), [(5, 1), (6, 2), (7, 3), (7, 4)])
+def test_tiny_instance_equals_the_brute_force_optimum(n: int, seed: int) -> None:
+    """On 5–7 courtyards and one rider the route is the optimal tour (all permutations tried)."""
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 500, size=(n + 1, 2))
+    district = District.from_points(xy)
+    problem = WeekProblem(district, officers("P1"), WEEK, options=tsp_options())
+    result = plan_routes(problem, {}, {problem.duty_dates[0]: ["P1"]}, time_limit=1, seed=0)
+    assert verify(problem, result, {}) == []
+    metres = problem.matrix.metres
+    best = min(tour_length(metres, order) for order in itertools.permutations(range(1, n + 1)))
+    assert result.objective == best
+
+
+# ---------------------------------------------------------------------- the default district
+@pytest.fixture(scope="module")
+def tiexi() -> District:
+    return load_district()
+
+
+@pytest.fixture(scope="module")
+def staff() -> Staff:
+    return load_staff()
+
+
+def riders(problem: WeekProblem, per_day: int = 2) -> dict[dt.date, list[str]]:
+    ids = [m.id for m in problem.staff.with_role(Role.PATROL)]
+    return {d: [ids[(i + k) % len(ids)] for k in range(per_day)] for i, d in enumerate(problem.duty_dates)}
+
+
+def desk_days(problem: WeekProblem) -> dict[dt.date, list[str]]:
+    hosts = [y.id for y in problem.courtyards if y.can_host_desk]
+    return {d: [hosts[(7 * i + 3) % len(hosts)]] for i, d in enumerate(problem.duty_dates)}
+
+
+@pytest.fixture(scope="module")
+def week_plan(tiexi: District, staff: Staff) -> tuple[WeekProblem, dict[dt.date, list[str]], RoutingResult]:
+    problem = WeekProblem(tiexi, staff, WEEK, hot_spots=["Chunhui"])
+    desks = desk_days(problem)
+    return problem, desks, plan_routes(problem, desks, riders(problem), time_limit=3, seed=0)
+
+
+def test_default_week_covers_everything_within_the_shifts(week_plan) -> None:  # type: ignore[no-untyped-def]
+    """Every courtyard is visited, hot spots on every day, each day's desk is passed, all inside the shifts."""
+    problem, desks, result = week_plan
+    assert result.engine == "pyvrp"
+    assert result.dropped == ()
+    assert verify(problem, result, desks) == []
+    seen = {s.courtyard for r in result.routes for s in r.stops if s.purpose == "patrol"}
+    assert seen == {y.id for y in problem.courtyards}
+    chunhui = problem.district.courtyard("Chunhui").id
+    days = {r.date for r in result.routes for s in r.stops if s.courtyard == chunhui and s.purpose == "patrol"}
+    assert days == set(problem.duty_dates)
+    for date, ids in desks.items():
+        assert any(
+            s.courtyard == ids[0] and s.purpose == "desk" for r in result.routes if r.date == date for s in r.stops
+        )
+    # one route per (officer, shift) at most, each inside its own shift
+    keys = Counter((r.date, r.rider, r.shift) for r in result.routes)
+    assert max(keys.values()) == 1
+    assert {r.shift for r in result.routes} <= {s.name for s in problem.options.shifts}
+
+
+def test_route_objects_give_edges_directions_and_line(week_plan) -> None:  # type: ignore[no-untyped-def]
+    """A route exposes its street edges, readable directions and a lon/lat line."""
+    problem, _desks, result = week_plan
+    route = max(result.routes, key=lambda r: len(r.stops))
+    assert route.edges() == tuple(zip(route.path, route.path[1:], strict=False))
+    steps = route.directions(problem.district)
+    assert steps
+    assert all(re.match(r"Ride along .+ \d+ m$", s) for s in steps)
+    assert route.line(problem.district).length > 0
+
+
+def test_allowed_days_are_kept(tiexi: District, staff: Staff) -> None:
+    """A courtyard open only on Thursdays is visited on Thursday, and a hot spot open Tue/Thu only on those days."""
+    yards = list(tiexi.courtyards)
+    yards[0] = dataclasses.replace(yards[0], allowed_days=(3,))
+    yards[1] = dataclasses.replace(yards[1], allowed_days=(1, 3), hot_spot=True)
+    problem = WeekProblem(tiexi.with_courtyards(yards), staff, WEEK)
+    desks = desk_days(problem)
+    result = plan_routes(problem, desks, riders(problem), time_limit=2, seed=0)
+    assert verify(problem, result, desks) == []
+    days0 = [r.date.weekday() for r in result.routes for s in r.stops if s.courtyard == yards[0].id]
+    days1 = sorted(r.date.weekday() for r in result.routes for s in r.stops if s.courtyard == yards[1].id)
+    assert days0 == [3]
+    assert days1 == [1, 3]
+
+
+def test_allowed_days_outside_the_duty_days_are_reported(tiexi: District, staff: Staff) -> None:
+    """A courtyard open only on Sundays cannot be visited: it is dropped with a reason, not silently."""
+    yards = list(tiexi.courtyards)
+    yards[2] = dataclasses.replace(yards[2], allowed_days=(6,))
+    problem = WeekProblem(tiexi.with_courtyards(yards), staff, WEEK)
+    result = plan_routes(problem, desk_days(problem), riders(problem), time_limit=2, seed=0)
+    assert [d.courtyard for d in result.dropped] == [yards[2].id]
+    assert "allowed days" in result.dropped[0].reason
+    assert verify(problem, result, desk_days(problem)) == []
+
+
+@pytest.mark.parametrize(
+    ("windows", "engine"),
+    [
+        (((dt.time(15, 0), dt.time(15, 30)),), "pyvrp"),
+        (((dt.time(9, 30), dt.time(9, 45)), (dt.time(15, 0), dt.time(15, 20))), "ortools"),
+    ],
+)
+def test_time_windows_are_kept(tiexi: District, staff: Staff, windows, engine: str) -> None:  # type: ignore[no-untyped-def]
+    """A school gate visited only at dismissal: the visit starts inside its window (several windows: OR-Tools)."""
+    yards = list(tiexi.courtyards)
+    yards[5] = dataclasses.replace(yards[5], time_windows=windows)
+    problem = WeekProblem(tiexi.with_courtyards(yards), staff, WEEK)
+    desks = desk_days(problem)
+    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0)
+    assert result.engine == engine
+    assert result.dropped == ()
+    assert verify(problem, result, desks) == []
+    arrive = [
+        s.arrive.time() for r in result.routes for s in r.stops if s.courtyard == yards[5].id and s.purpose == "patrol"
+    ]
+    assert len(arrive) == 1
+    assert any(a <= arrive[0] <= b for a, b in windows)
+
+
+def test_ortools_engine_rides_the_whole_day_around_lunch(tiexi: District, staff: Staff) -> None:
+    """ride_each_shift=False: one route per officer and day, served by OR-Tools, no stop during lunch."""
+    problem = WeekProblem(tiexi, staff, WEEK, options=PlanOptions(ride_each_shift=False), hot_spots=["Chunhui"])
+    desks = desk_days(problem)
+    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0)
+    assert result.engine == "ortools"
+    assert result.dropped == ()
+    assert verify(problem, result, desks) == []
+    assert {r.shift for r in result.routes} == {"day"}
+    assert max(Counter((r.date, r.rider) for r in result.routes).values()) == 1
+    for r in result.routes:
+        for s in r.stops:
+            assert not (dt.time(11, 30) < s.depart.time() and s.arrive.time() < dt.time(14, 30)), s
+
+
+def test_forced_ortools_engine_keeps_the_rules(tiexi: District, staff: Staff) -> None:
+    """engine="ortools" on the default week covers everything too."""
+    problem = WeekProblem(tiexi, staff, WEEK, hot_spots=["Chunhui"])
+    desks = desk_days(problem)
+    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0, engine="ortools")
+    assert result.engine == "ortools"
+    assert result.dropped == ()
+    assert verify(problem, result, desks) == []
+
+
+_TIME_NEEDED = re.compile(r"(\d+ min .*\d+ min)|(\d+ s.*\d+ s)")
+
+
+def test_too_short_shift_drops_visits_with_the_time_needed_and_available(tiexi: District, staff: Staff) -> None:
+    """A 20-minute shift cannot hold the week: visits are dropped, each with needed-vs-available time."""
+    opts = PlanOptions(shifts=(Shift.parse("short", "09:00", "09:20"),))
+    problem = WeekProblem(tiexi, staff, WEEK, options=opts)
+    desks = desk_days(problem)
+    result = plan_routes(problem, desks, riders(problem), time_limit=2, seed=0)
+    assert result.dropped
+    for d in result.dropped:
+        assert _TIME_NEEDED.search(d.reason), d.reason
+    assert verify(problem, result, desks) == []  # what is missing is listed: nothing silent
+
+
+def test_a_visit_longer_than_any_shift_is_reported_as_impossible(staff: Staff) -> None:
+    """A courtyard whose dwell alone exceeds the shift is left out, saying ride + dwell against the shift."""
+    district = District.from_points([[0, 0], [100, 0], [0, 100]])
+    yards = list(district.courtyards)
+    yards[1] = dataclasses.replace(yards[1], dwell_s=4 * 3600)
+    opts = PlanOptions(
+        duty_days=(1,), shifts=(Shift.parse("am", "09:00", "11:00"),), specialists_per_day=0, desks_per_day=0
+    )
+    problem = WeekProblem(district.with_courtyards(yards), officers("P1"), WEEK, options=opts)
+    result = plan_routes(problem, {}, {problem.duty_dates[0]: ["P1"]}, time_limit=1, seed=0)
+    assert [d.courtyard for d in result.dropped] == [yards[1].id]
+    assert re.search(r"ride \d+ s \+ dwell 14400 s.*longest shift \(7200 s\)", result.dropped[0].reason)
+    assert verify(problem, result, {}) == []
+
+
+def test_no_rider_at_all_is_an_infeasible_week(tiexi: District, staff: Staff) -> None:
+    """With no officer on any duty day the week cannot be planned, and the error says why."""
+    problem = WeekProblem(tiexi, staff, WEEK)
+    with pytest.raises(InfeasibleWeekError, match="no patrol officer rides on any duty day"):
+        plan_routes(problem, desk_days(problem), {}, time_limit=1, seed=0)
+
+
+@pytest.mark.parametrize("engine", ["pyvrp", "ortools"])
+def test_same_inputs_and_seed_give_identical_routes(tiexi: District, staff: Staff, engine: str) -> None:
+    """Planning twice with the same inputs and seed gives the same routes, stop for stop."""
+    problem = WeekProblem(tiexi, staff, WEEK, hot_spots=["Chunhui"])
+    desks = desk_days(problem)
+    first = plan_routes(problem, desks, riders(problem), time_limit=3, seed=7, engine=engine)
+    again = plan_routes(problem, desks, riders(problem), time_limit=3, seed=7, engine=engine)
+    assert first.routes == again.routes
+    assert first.dropped == again.dropped
+
+
+# ---------------------------------------------------------------------- random small districts
+@st.composite
+def small_weeks(draw: st.DrawFn) -> tuple[WeekProblem, dict[dt.date, list[str]], dict[dt.date, list[str]]]:
+    n = draw(st.integers(3, 8))
+    coords = draw(st.lists(st.tuples(st.integers(0, 800), st.integers(0, 800)), min_size=n + 1, max_size=n + 1))
+    district = District.from_points(np.array(coords, dtype=float), speed_mps=draw(st.sampled_from([1.0, 4.0])))
+    yards = list(district.courtyards)
+    hot = draw(st.sets(st.integers(0, n - 1), max_size=2))
+    for i in hot:
+        yards[i] = dataclasses.replace(yards[i], hot_spot=True)
+    if draw(st.booleans()):
+        i = draw(st.integers(0, n - 1))
+        yards[i] = dataclasses.replace(yards[i], dwell_s=draw(st.integers(0, 1800)))
+    district = district.with_courtyards(yards)
+    minutes = draw(st.integers(5, 240))
+    start = dt.datetime(2026, 1, 1, 9, 0)
+    shift = Shift.parse("s", f"{start:%H:%M}", f"{start + dt.timedelta(minutes=minutes):%H:%M}")
+    n_days = draw(st.integers(1, 3))
+    per_day = draw(st.integers(1, 2))
+    opts = PlanOptions(
+        duty_days=tuple(range(1, 1 + n_days)),
+        shifts=(shift,),
+        officers_per_day=per_day,
+        specialists_per_day=0,
+        desks_per_day=draw(st.integers(0, 1)),
+        dwell_s=draw(st.integers(0, 900)),
+        hot_spot_dwell_s=draw(st.integers(0, 900)),
+        balance_weight=draw(st.sampled_from([0.0, 1.0])),
+        rotation_weight=0.0,
+    )
+    ids = [f"P{k}" for k in range(per_day + 1)]
+    problem = WeekProblem(district, officers(*ids), WEEK, options=opts)
+    rides = {d: ids[:per_day] for d in problem.duty_dates}  # noqa: C420
+    if draw(st.booleans()):  # someone off on the first day, maybe nobody rides at all
+        rides[problem.duty_dates[0]] = []
+    desks = {}
+    if opts.desks_per_day:
+        desks = {d: [yards[draw(st.integers(0, n - 1))].id] for d in problem.duty_dates}
+    return problem, desks, rides
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_weeks())
+def test_random_small_weeks_pass_the_checker_or_name_a_cause(
+    week: tuple[WeekProblem, dict[dt.date, list[str]], dict[dt.date, list[str]]],
+) -> None:
+    """Every plan of a random small week keeps the rules (missing visits listed), or the error names the cause."""
+    problem, desks, rides = week
+    try:
+        result = plan_routes(problem, desks, rides, time_limit=0.3, seed=0)
+    except InfeasibleWeekError as exc:
+        assert str(problem.week) in str(exc)  # noqa: PT017
+        assert re.search(r"no patrol officer|no plan", str(exc))  # noqa: PT017
+        assert not any(rides.values()) or "no plan" in str(exc)  # noqa: PT017
+        return
+    assert any(rides.values())
+    assert verify(problem, result, desks) == []
+    for d in result.dropped:
+        assert d.reason
+        assert _TIME_NEEDED.search(d.reason) or "reach" in d.reason or "days" in d.reason, d.reason
+    # a week with plenty of time leaves nothing out
+    slack = min(s.seconds for s in problem.options.shifts)
+    diameter = 2 * int(problem.matrix.seconds.max())
+    heaviest = max(problem.dwell_s(y) for y in problem.courtyards)
+    total = (
+        sum(problem.dwell_s(y) * problem.visits(y) for y in problem.courtyards)
+        + diameter * (len(problem.courtyards) + 2)
+        + problem.options.desk_dwell_s * len(problem.duty_dates)
+    )
+    if all(rides.values()) and slack >= total and heaviest + diameter <= slack:
+        assert result.dropped == (), [d.reason for d in result.dropped]
+    assert math.isfinite(result.objective)
