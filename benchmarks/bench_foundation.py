@@ -219,12 +219,12 @@ def ok(value: float, target: float) -> str:
     return "yes" if value < target else "**no**"
 
 
-def report(fresh: dict[str, float], warm: dict[str, float], big: list[dict[str, Any]], repeat: int) -> str:
+def report(fresh: dict[str, float], warm: dict[str, float], big: list[dict[str, Any]], repeat: int, load: float) -> str:
     lines = [
         HEADING,
         "",
         "Script: `benchmarks/bench_foundation.py` (`.venv/bin/python benchmarks/bench_foundation.py --write`). "
-        f"Median of {repeat} runs. Machine: {machine()}.",
+        f"Median of {repeat} runs. Machine: {machine()}; load average {load:.1f} when the run started.",
         "",
         f"Default district (Tiexi, {int(fresh['courtyards'])} courtyards, {int(fresh['sites'])} sites, "
         f"{int(warm['nodes'])} street nodes); target: loaded with its matrix in < {TARGET_DISTRICT_S} s.",
@@ -277,10 +277,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the median is reported)")
     parser.add_argument("--write", action="store_true", help=f"write the table into {DOCS.relative_to(ROOT)}")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     fresh = fresh_process(args.repeat)
     warm = in_process(args.repeat)
     big = matrix_1000(args.repeat)
-    text = report(fresh, warm, big, args.repeat)
+    text = report(fresh, warm, big, args.repeat, load)
     print(text)
     if args.write:
         write_section(text)

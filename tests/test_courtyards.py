@@ -77,16 +77,17 @@ def test_beijing_has_twelve_residential_elements() -> None:
 
 
 def test_beijing_courtyards_come_from_all_twelve_areas(beijing: Any) -> None:
-    """The loader derives one courtyard from each of the 12 elements, incomplete relation and node included."""
+    """One courtyard per element, incomplete relation and node included, with ids by OSM type (N/W/R + id)."""
     ids = {y.id for y in beijing.courtyards}
-    assert ids == {f"W{osm_id}" for _kind, osm_id in beijing_residential()}
+    assert ids == {f"{kind[0].upper()}{osm_id}" for kind, osm_id in beijing_residential()}
+    assert {"R14400092", "N2943228133", "W860342589"} <= ids
 
 
 def test_beijing_courtyards_have_their_chinese_names(beijing: Any) -> None:
     """Tagged areas keep their Chinese ``name``; the untagged one is named after its OSM id."""
     by_id = {y.id: y for y in beijing.courtyards}
-    for (_kind, osm_id), tags in beijing_residential().items():
-        yard = by_id[f"W{osm_id}"]
+    for (kind, osm_id), tags in beijing_residential().items():
+        yard = by_id[f"{kind[0].upper()}{osm_id}"]
         if "name" in tags:
             assert yard.name == tags["name"]
             assert yard.label == tags["name"]
@@ -95,7 +96,7 @@ def test_beijing_courtyards_have_their_chinese_names(beijing: Any) -> None:
             assert yard.name == f"OSM {osm_id}"
             assert yard.name_en == f"OSM area {osm_id}"
     assert by_id["W860342589"].name == "静淑苑"
-    assert by_id["W14400092"].name == "双泉堡甲2号院"
+    assert by_id["R14400092"].name == "双泉堡甲2号院"
     assert sum(1 for y in beijing.courtyards if any("\u4e00" <= ch <= "\u9fff" for ch in y.name)) == 11
 
 
@@ -107,7 +108,7 @@ def test_incomplete_multipolygon_becomes_the_hull_of_its_present_members(beijing
     refs = {nd.get("ref") for w in root.iter("way") if w.get("id") in member_ways for nd in w.findall("nd")}
     coords = [(float(n.get("lon", 0)), float(n.get("lat", 0))) for n in root.iter("node") if n.get("id") in refs]
     assert len(coords) >= 3
-    yard = beijing.courtyard("W14400092")
+    yard = beijing.courtyard("R14400092")
     assert yard.polygon.is_valid
     grown = yard.polygon.buffer(1e-7)
     assert all(grown.contains(Point(c)) for c in coords)
@@ -116,7 +117,7 @@ def test_incomplete_multipolygon_becomes_the_hull_of_its_present_members(beijing
 
 def test_courtyard_mapped_as_a_node_is_a_small_disc(beijing: Any) -> None:
     """Node 2943228133 (a named residential point) becomes a 25 m disc around it."""
-    yard = beijing.courtyard("W2943228133")
+    yard = beijing.courtyard("N2943228133")
     assert math.pi * 25**2 * 0.97 < yard.area_m2 < math.pi * 25**2
     assert yard.gates
 
@@ -126,6 +127,28 @@ def test_every_beijing_courtyard_has_gates_on_the_graph(beijing: Any) -> None:
     for yard in beijing.courtyards:
         assert 1 <= len(yard.gates) <= 3
         assert all(g in beijing.graph for g in yard.gates)
+
+
+def test_node_and_way_with_one_number_get_distinct_ids(tmp_path: Path) -> None:
+    """OSM ids are unique per element type only: residential node 5 and way 5 become N5 and W5."""
+    nodes = "".join(
+        f'<node id="{i}" version="1" lat="{LAT0 + y * DY:.6f}" lon="{LON0 + x * DX:.6f}"/>'
+        for i, (x, y) in enumerate([(0, 0), (1, 0), (1, 1), (0, 1)], start=1)
+    )
+    path = tmp_path / "clash.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">'
+        f"{nodes}"
+        f'<node id="5" version="1" lat="{LAT0 + 0.5 * DY:.6f}" lon="{LON0 + 0.5 * DX:.6f}">'
+        '<tag k="landuse" v="residential"/><tag k="name" v="點院"/></node>'
+        '<way id="5" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>'
+        '<tag k="landuse" v="residential"/><tag k="name" v="線院"/></way>'
+        '<way id="6" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>'
+        "</osm>",
+        encoding="utf-8",
+    )
+    yards = {y.id: y.name for y in courtyards_from_scan(scan_osm(path))}
+    assert yards == {"N5": "點院", "W5": "線院"}
 
 
 def test_entrance_node_becomes_a_gate_snapped_to_the_street() -> None:

@@ -43,7 +43,8 @@ class Courtyard:
     Attributes
     ----------
     id
-        Stable id (``"C01"``; derived courtyards use ``"W<way id>"``).
+        Stable id (``"C01"``; derived courtyards use their OSM ``ref`` or the
+        element's type and id: ``"W<way id>"``, ``"R<relation id>"``, ``"N<node id>"``).
     name, name_en
         Chinese and English names.
     polygon
@@ -252,7 +253,7 @@ def courtyards_from_scan(scan: OsmScan) -> tuple[Courtyard, ...]:
     """
     gate_points = [Point(lon, lat) for _gid, lon, lat, _tags in scan.gates]
     yards: list[Courtyard] = []
-    for osm_id, tags, polygon in sorted(scan.residential, key=lambda r: r[0]):
+    for osm_id, tags, polygon, kind in sorted(scan.residential, key=lambda r: (r[0], r[3])):
         zh = tags.get("name:zh") or tags.get("name") or ""
         en = tags.get("name:en") or ""
         grown = polygon.buffer(2e-5)  # about 2 m, so gates on the outline count
@@ -261,7 +262,7 @@ def courtyards_from_scan(scan: OsmScan) -> tuple[Courtyard, ...]:
         )
         yards.append(
             Courtyard(
-                id=tags.get("ref") or f"W{osm_id}",
+                id=tags.get("ref") or f"{kind}{osm_id}",
                 name=zh or en or f"OSM {osm_id}",
                 name_en=en if (en or zh) else f"OSM area {osm_id}",
                 polygon=polygon,

@@ -125,7 +125,9 @@ class OsmScan:
     oneway_ways
         Ways that stay one-way for bicycles.
     residential
-        ``landuse=residential`` (and similar) areas: ``(osm id, tags, polygon)``.
+        ``landuse=residential`` (and similar) areas: ``(osm id, tags, polygon, kind)``,
+        where ``kind`` is the OSM element type, ``"N"``, ``"W"`` or ``"R"`` (ids are
+        only unique within a type).
     gates
         ``entrance=*`` / ``barrier=gate`` nodes: ``(node id, lon, lat, tags)``.
     office
@@ -136,7 +138,7 @@ class OsmScan:
     way_names: dict[int, str] = field(default_factory=dict)
     contraflow_ways: set[int] = field(default_factory=set)
     oneway_ways: set[int] = field(default_factory=set)
-    residential: list[tuple[int, dict[str, str], Polygon]] = field(default_factory=list)
+    residential: list[tuple[int, dict[str, str], Polygon, str]] = field(default_factory=list)
     gates: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
     office: tuple[int, float, float, dict[str, str]] | None = None
     n_nodes: int = 0
@@ -254,7 +256,7 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
                         scan.office = (obj.id, obj.location.lon, obj.location.lat, tags)
                     if _is_courtyard_area(tags) and tags.get("name"):
                         # a courtyard mapped as a point: approximate it by a small disc
-                        scan.residential.append((obj.id, tags, _point_area(*locations[obj.id])))
+                        scan.residential.append((obj.id, tags, _point_area(*locations[obj.id]), "N"))
             elif obj.is_way():
                 scan.n_ways += 1
                 tags = dict(obj.tags)
@@ -274,7 +276,7 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
                     polygon = _area_polygon(obj)
                     if polygon is not None:
                         area_ids.add(obj.id)
-                        scan.residential.append((obj.orig_id(), tags, polygon))
+                        scan.residential.append((obj.orig_id(), tags, polygon, "W" if obj.from_way() else "R"))
     except RuntimeError as exc:
         msg = f"cannot read street file {str(src)!r}: {exc}; check that it is a complete OSM export"
         raise MalformedOSMError(msg, items=[str(src)]) from exc
@@ -286,7 +288,7 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
         if len(points) >= 3:
             hull = MultiPoint(points).convex_hull
             if isinstance(hull, Polygon):
-                scan.residential.append((rel_id, tags, hull))
+                scan.residential.append((rel_id, tags, hull, "R"))
     if not kept_ways:
         msg = (
             f"street file {str(src)!r} has no streets a bicycle may use "
