@@ -179,9 +179,11 @@ def test_bicycle_counts_are_smaller_than_raw_counts(street_graph: Any) -> None:
 
 
 def test_pbf_and_xml_give_the_same_graph(street_graph: Any) -> None:
-    """Aguascalientes from .osm.pbf and .osm.bz2: same nodes and coordinates, same edges, same lengths."""
-    xml, _ = street_graph("aguascalientes.osm.bz2")
-    pbf, _ = street_graph("aguascalientes.osm.pbf")
+    """Aguascalientes from .osm.pbf and .osm.bz2: same nodes and coordinates, edges, lengths and gates."""
+    xml, xml_scan = street_graph("aguascalientes.osm.bz2")
+    pbf, pbf_scan = street_graph("aguascalientes.osm.pbf")
+    assert sorted(g[0] for g in xml_scan.gates) == sorted(g[0] for g in pbf_scan.gates)
+    assert len(xml_scan.gates) == 26
     assert set(xml.nodes) == set(pbf.nodes)
     for node, data in xml.nodes(data=True):
         assert (pbf.nodes[node]["x"], pbf.nodes[node]["y"]) == pytest.approx((data["x"], data["y"]), abs=1e-7)
