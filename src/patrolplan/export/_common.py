@@ -20,6 +20,7 @@ __all__ = [
     "bi",
     "check_lang",
     "courtyard_label",
+    "courtyard_short",
     "courtyards_by_id",
     "day_label",
     "desks_on",
@@ -241,6 +242,15 @@ def courtyard_label(doc: Mapping[str, Any], yard_id: str | None, lang: Lang) -> 
     if yard is None:
         return str(yard_id)
     return bi(str(yard.get("name") or ""), str(yard.get("name_en") or ""), lang) or str(yard_id)
+
+
+def courtyard_short(doc: Mapping[str, Any], yard_id: str | None, lang: Lang) -> str:
+    """A courtyard's name in one language (``lang``'s, else the other), for compact lists."""
+    yard = courtyards_by_id(doc).get(str(yard_id)) if yard_id else None
+    if yard is None:
+        return str(yard_id or "")
+    zh, en = str(yard.get("name") or ""), str(yard.get("name_en") or "")
+    return (zh or en if lang == "zh" else en or zh) or str(yard_id)
 
 
 def routes_on(doc: Mapping[str, Any], date: str) -> list[Mapping[str, Any]]:
