@@ -176,10 +176,8 @@ def solve_pyvrp(
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(data, stop=stop, seed=seed, display=False, collect_stats=False)
     solution = result.best
-    if not solution.is_feasible():
-        # PyVRP's best may break a group, window or shift when the budget is short:
-        # never report it as a plan; the caller lists every visit as left out
-        return []
+    # PyVRP's best may still break a group, a window, a day or a shift when the budget is
+    # short; the caller repairs such routes (drops the offending stops and reports them)
     used = dict.fromkeys(range(len(types)), 0)
     out: list[EngineRoute] = []
     for route in solution.routes():

@@ -476,15 +476,21 @@ def _solve_with_pyvrp(
         if sum(len(r.stops) for r in second) >= sum(len(r.stops) for r in first):
             routes = second
     out: _Assigned = {}
+    taken: set[int] = set()
     for route in routes:
         rider = riders[route.vehicle]
-        # safety net: a stop on another day's rider is not kept (it is reported as dropped)
-        seq = [
-            (alts[a].visit, matrix.sites[alts[a].site]) for a, _arrive in route.stops if alts[a].day == rider.day_index
-        ]
+        # repair what a short search may leave broken: a stop on another day's rider, or a
+        # second alternative of a visit already made, is not kept (it is reported as dropped)
+        seq: list[tuple[int, int]] = []
+        for a, _arrive in route.stops:
+            alt = alts[a]
+            if alt.day == rider.day_index and alt.visit not in taken:
+                taken.add(alt.visit)
+                seq.append((alt.visit, matrix.sites[alt.site]))
         timed = _retime(problem, visits, rider, seq)
         while seq and timed is None:
-            seq.pop()  # a route the search left over time: shorten it; what is cut is reported as dropped
+            cut, _gate = seq.pop()  # a route the search left over time: shorten it; the cut is reported
+            taken.discard(cut)
             timed = _retime(problem, visits, rider, seq)
         if seq and timed is not None:
             out[route.vehicle] = timed
