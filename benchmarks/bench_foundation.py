@@ -251,10 +251,12 @@ def report(fresh: dict[str, float], warm: dict[str, float], big: list[dict[str, 
     ]
     lines += [
         "",
-        "Reading: loading and the matrix themselves take well under a tenth of a second; a fresh process is "
+        "Reading: loading and the matrix themselves take about a tenth of a second; a fresh process is "
         "dominated by imports (numpy/scipy/networkx/shapely, pandas and OR-Tools pulled in by the planner "
-        "modules, and osmnx with geopandas, imported lazily on the first street file). The 1,000-site matrix is "
-        "one scipy Dijkstra per site over the whole graph, so its time grows with sites x graph size; "
+        "modules, and osmnx with geopandas, imported lazily on the first street file); the gap between "
+        "the wall time and import + load is interpreter start and exit (finalising those libraries). "
+        "The 1,000-site matrix is one scipy Dijkstra per site over the whole graph, so its time grows "
+        "with sites x graph size; "
         "scipy does not release the GIL there, so threads do not help.",
         "",
     ]
