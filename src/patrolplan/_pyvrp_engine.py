@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -86,8 +87,12 @@ def solve_pyvrp(
     max_distance: Sequence[int] | None,
     time_limit: float,
     seed: int,
+    repeatable: bool = True,
 ) -> list[EngineRoute]:
     """Solve with PyVRP; ``vehicles`` are (day, start_s, end_s), one per rider.
+
+    ``repeatable`` stops by a fixed iteration budget (same routes on any
+    machine); otherwise the search uses the whole ``time_limit``.
 
     Returns one :class:`EngineRoute` per used vehicle (index into ``vehicles``).
     """
@@ -167,9 +172,11 @@ def solve_pyvrp(
         duration_matrices=[durations] * n_days,
         groups=groups,
     )
-    stop = MultipleCriteria(
-        [MaxIterations(iterations_for(time_limit, len(clients))), MaxRuntime(runtime_cap(time_limit))]
-    )
+    if repeatable:
+        iterations = MaxIterations(iterations_for(time_limit, len(clients)))
+        stop: Any = MultipleCriteria([iterations, MaxRuntime(runtime_cap(time_limit))])
+    else:
+        stop = MaxRuntime(time_limit)
     with warnings.catch_warnings():
         # every visit is optional (a prize), so a week that cannot hold all its
         # visits is expected: the ones left out are reported by the caller

@@ -154,11 +154,16 @@ class SolveParams:
         Random seed; the same inputs and seed give the same plan.
     engine
         Routing engine: ``"auto"``, ``"ortools"`` or ``"pyvrp"``.
+    repeatable
+        Stop searches by fixed work budgets sized to the time limit, so the
+        same inputs and seed give the same plan on any machine (default).
+        ``False`` uses the whole time limit: better routes, not repeatable.
     """
 
     time_limit: float = 5.0
     seed: int = 0
     engine: str = "auto"
+    repeatable: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

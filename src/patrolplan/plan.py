@@ -249,6 +249,7 @@ def _plan(
         time_limit=remaining,
         seed=params.seed,
         engine=params.engine,
+        repeatable=params.repeatable,
         done=done,
         first_day=first_day,
     )

@@ -314,6 +314,7 @@ def plan_routes(
     time_limit: float,
     seed: int = 0,
     engine: str = "auto",
+    repeatable: bool = True,
     done: Mapping[str, int] | None = None,
     first_day: dt.date | None = None,
 ) -> RoutingResult:
@@ -333,6 +334,10 @@ def plan_routes(
         Seed (the search is deterministic for a given model and work budget).
     engine
         ``"auto"`` (PyVRP where the rules fit), ``"pyvrp"`` or ``"ortools"``.
+    repeatable
+        Stop the PyVRP search by a fixed iteration budget sized to the time
+        limit (the same plan on any machine); ``False`` searches for the whole
+        time limit (better routes, but they may differ from run to run).
     done
         Visits already made this week, by courtyard id (re-planning keeps them).
     first_day
@@ -384,7 +389,9 @@ def plan_routes(
 
     engine = _pick_engine(problem, visits, riders, engine)
     if engine == "pyvrp":
-        plans = _solve_with_pyvrp(problem, riders, visits, impossible, time_limit=time_limit, seed=seed)
+        plans = _solve_with_pyvrp(
+            problem, riders, visits, impossible, time_limit=time_limit, seed=seed, repeatable=repeatable
+        )
     else:
         plans = _solve_with_ortools(
             problem,
@@ -424,6 +431,7 @@ def _solve_with_pyvrp(
     *,
     time_limit: float,
     seed: int,
+    repeatable: bool,
 ) -> _Assigned:
     from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
 
@@ -448,6 +456,7 @@ def _solve_with_pyvrp(
     office = matrix.index(problem.district.office)
     if not alts:
         return {}
+    balance = problem.options.balance_weight > 0 and len(riders) > n_days
     first = solve_pyvrp(
         seconds=matrix.seconds,
         metres_by_day=by_day,
@@ -456,11 +465,12 @@ def _solve_with_pyvrp(
         n_visits=len(visits),
         vehicles=vehicles,
         max_distance=None,
-        time_limit=time_limit * 0.5,
+        time_limit=time_limit * (0.5 if balance else 1.0),
         seed=seed,
+        repeatable=repeatable,
     )
     routes = first
-    if problem.options.balance_weight > 0 and len(riders) > n_days:
+    if balance:
         caps = _balance_caps(first, alts, by_day, office, riders, n_days, problem.options.balance_weight)
         second = solve_pyvrp(
             seconds=matrix.seconds,
@@ -472,6 +482,7 @@ def _solve_with_pyvrp(
             max_distance=caps,
             time_limit=time_limit * 0.5,
             seed=seed,
+            repeatable=repeatable,
         )
         if sum(len(r.stops) for r in second) >= sum(len(r.stops) for r in first):
             routes = second
