@@ -417,7 +417,6 @@ def _check_inputs(
     wk = area = pool = None
     try:
         wk = _week(week)
-        notes.append(f"week {wk}: duty days follow the district settings")
     except pp.PatrolplanError as exc:
         problems.append(exc.message)
     try:
@@ -433,6 +432,7 @@ def _check_inputs(
     if wk is not None and area is not None and pool is not None:
         try:
             problem = pp.WeekProblem(area, pool, wk, hot_spots=list(hot_spots))
+            notes.append(f"week {wk}: duty days {', '.join(f'{d:%a %Y-%m-%d}' for d in problem.duty_dates)}")
             problems.extend(_staffing_problems(problem))
         except pp.PatrolplanError as exc:
             problems.append(exc.message)
@@ -543,14 +543,22 @@ def _day_in_week(doc: Mapping[str, Any], day: str) -> dt.date:
 
 
 def _courtyard_id(doc: Mapping[str, Any], key: str) -> str:
-    """A courtyard id from its id, Chinese or English name in the saved plan."""
+    """A courtyard id from its id or name (Chinese or English; a unique part of a name will do)."""
     wanted = key.strip().casefold()
-    for yard in doc.get("courtyards", []):
-        names = (str(yard["id"]), str(yard.get("name", "")), str(yard.get("name_en", "")))
-        if wanted in (n.casefold() for n in names if n):
-            return str(yard["id"])
-    msg = f"no courtyard {key!r} in the saved plan of {doc.get('week')}"
-    raise pp.NotFoundError(msg, items=[key])
+    yards = doc.get("courtyards", [])
+
+    def names(yard: Mapping[str, Any]) -> list[str]:
+        found = (str(yard["id"]), str(yard.get("name", "")), str(yard.get("name_en", "")))
+        return [n.casefold() for n in found if n]
+
+    exact = [str(y["id"]) for y in yards if wanted in names(y)]
+    partial = [str(y["id"]) for y in yards if any(wanted in n for n in names(y))]
+    found = exact or partial
+    if len(found) == 1:
+        return found[0]
+    what = f"several courtyards match {key!r} ({', '.join(found)})" if found else f"no courtyard {key!r}"
+    msg = f"{what} in the saved plan of {doc.get('week')}; give its id"
+    raise pp.NotFoundError(msg, items=[key, *found])
 
 
 def _mark(

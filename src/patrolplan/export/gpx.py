@@ -21,6 +21,7 @@ from patrolplan.export._common import Lang, courtyard_label, hhmm, label, shift_
 __all__ = ["build_gpx", "gpx_name", "rider_days", "write_gpx"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_OURS = re.compile(r"^\d{4}-\d{2}-\d{2}_[A-Za-z0-9_.-]+\.gpx$")
 
 
 def gpx_name(date: str, rider: str) -> str:
@@ -77,7 +78,7 @@ def build_gpx(doc: Mapping[str, Any], routes: Sequence[Mapping[str, Any]], *, la
     return gpx
 
 
-def write_gpx(doc: Mapping[str, Any], folder: str | Path, *, lang: Lang = "zh") -> list[Path]:
+def write_gpx(doc: Mapping[str, Any], folder: str | Path, *, lang: Lang = "zh", prune: bool = True) -> list[Path]:
     """Write one ``<date>_<rider>.gpx`` per rider per duty day.
 
     Parameters
@@ -88,6 +89,9 @@ def write_gpx(doc: Mapping[str, Any], folder: str | Path, *, lang: Lang = "zh") 
         Where to write the files.
     lang
         Which language comes first in names.
+    prune
+        Remove ``<date>_<rider>.gpx`` files of this week's duty days that
+        this plan no longer has (a re-planned rider's old track).
 
     Returns
     -------
@@ -95,7 +99,13 @@ def write_gpx(doc: Mapping[str, Any], folder: str | Path, *, lang: Lang = "zh") 
         The files written, by date then rider.
     """
     out = Path(folder)
-    return [
+    written = [
         write_text_atomic(out / gpx_name(date, rider), build_gpx(doc, routes, lang=lang).to_xml(version="1.1"))
         for (date, rider), routes in sorted(rider_days(doc).items())
     ]
+    if prune and out.is_dir():
+        days = tuple(f"{d}_" for d in doc.get("duty_days", []))
+        for old in out.iterdir():
+            if _OURS.match(old.name) and old.name.startswith(days) and old not in written:
+                old.unlink(missing_ok=True)
+    return written
