@@ -382,6 +382,15 @@ def test_from_points_and_from_matrix() -> None:
     assert district.matrix.path(0, 2) == [0, 2]
 
 
+def test_from_matrix_with_no_path_back() -> None:
+    """A given matrix where courtyard 2 cannot get back to the office fails validation, naming it."""
+    metres = [[0, 5, 7], [5, 0, 3], [np.inf, np.inf, 0]]
+    with pytest.raises(
+        UnreachableCourtyardError, match=r"courtyard S2 \(S2\): no gate can get back to the office by bicycle"
+    ):
+        District.from_matrix(metres)
+
+
 def test_from_matrix_shape_errors() -> None:
     """A non-square matrix and non-finite points are refused."""
     with pytest.raises(InvalidInputError, match=r"matrix must be square with at least 2 sites, got shape \(2, 3\)"):

@@ -242,6 +242,24 @@ def test_from_arrays_errors() -> None:
         TravelMatrix.from_arrays([1, 1], np.zeros((2, 2)))
 
 
+def test_from_arrays_infinity_means_no_path() -> None:
+    """inf (or anything >= UNREACHABLE) in a given matrix is unreachable, never a negative number."""
+    m = TravelMatrix.from_arrays([0, 1, 2], [[0, np.inf, 4], [3, 0, 2e12], [1, 1, 0]])
+    assert m.seconds.tolist() == [[0, UNREACHABLE, 4], [3, 0, UNREACHABLE], [1, 1, 0]]
+    assert not m.reachable(0, 1)
+    assert m.reachable(1, 0)
+    with pytest.raises(InvalidInputError, match=r"no bicycle path from node 0 to node 1"):
+        m.path(0, 1)
+
+
+def test_from_arrays_nan_is_refused() -> None:
+    """NaN is not a travel time: the error says to use inf for no path."""
+    with pytest.raises(
+        InvalidInputError, match=r"matrix has NaN entries; give a number, or inf where there is no path"
+    ):
+        TravelMatrix.from_arrays([0, 1], [[0, np.nan], [1, 0]])
+
+
 def test_district_matrix_is_computed_once(oneway_district: Any) -> None:
     """District.matrix is cached and covers the office and every gate."""
     assert oneway_district.matrix is oneway_district.matrix

@@ -111,23 +111,27 @@ class TravelMatrix:
     ) -> TravelMatrix:
         """A matrix given directly (your own distances); each path is the direct hop.
 
-        ``metres`` defaults to ``seconds`` (a distance-only instance).
+        ``metres`` defaults to ``seconds`` (a distance-only instance). An
+        infinite entry (or one of at least :data:`UNREACHABLE`) means no path.
         """
         site_list = list(sites)
         _check_unique(site_list)
-        sec = np.asarray(seconds)
-        met = np.asarray(metres if metres is not None else seconds)
+        sec = np.asarray(seconds, dtype=float)
+        met = np.asarray(metres if metres is not None else seconds, dtype=float)
         n = len(site_list)
         if sec.shape != (n, n) or met.shape != (n, n):
             msg = f"matrix shape {sec.shape} does not match {n} sites; give an {n}x{n} matrix"
             raise InvalidInputError(msg, items=[sec.shape])
+        if np.isnan(sec).any() or np.isnan(met).any():
+            msg = "matrix has NaN entries; give a number, or inf where there is no path"
+            raise InvalidInputError(msg)
         if (sec < 0).any() or (met < 0).any():
             msg = "matrix has negative entries; travel times and distances must be >= 0"
             raise InvalidInputError(msg)
         return cls(
             sites=tuple(site_list),
-            seconds=_read_only(np.rint(sec)),
-            metres=_read_only(np.rint(met)),
+            seconds=_read_only(np.where(sec >= UNREACHABLE, UNREACHABLE, np.rint(np.minimum(sec, UNREACHABLE)))),
+            metres=_read_only(np.where(met >= UNREACHABLE, UNREACHABLE, np.rint(np.minimum(met, UNREACHABLE)))),
             _nodes=np.array(site_list, dtype=object),
             _pred=None,
             _index={s: i for i, s in enumerate(site_list)},
