@@ -401,3 +401,37 @@ def test_osm_with_only_a_motorway_is_refused(tmp_path: Path) -> None:
     path = write_osm(tmp_path / "motorway.osm", [([1, 2, 3, 4], {"highway": "motorway"})])
     with pytest.raises(MalformedOSMError, match=r"no streets a bicycle may use"):
         graph_from_file(path)
+
+
+def test_xml_that_is_not_osm_is_refused(tmp_path: Path) -> None:
+    """An XML file of another kind (a GPX track) saved as .osm is refused, naming the element."""
+    path = tmp_path / "track.osm"
+    path.write_text('<?xml version="1.0"?>\n<gpx version="1.1"><trk><name>ride</name></trk></gpx>\n', encoding="utf-8")
+    with pytest.raises(
+        MalformedOSMError, match=r"cannot read street file .*track\.osm.*Unknown top-level element: gpx"
+    ):
+        graph_from_file(path)
+
+
+def test_unreadable_coordinate_is_refused(tmp_path: Path) -> None:
+    """A coordinate that is not a number is a malformed file, not an osmium crash."""
+    path = tmp_path / "text.osm"
+    path.write_text(
+        '<?xml version="1.0"?>\n<osm version="0.6"><node id="1" lat="abc" lon="1"/></osm>\n', encoding="utf-8"
+    )
+    with pytest.raises(MalformedOSMError, match=r"text\.osm.*wrong format for coordinate: 'abc'"):
+        graph_from_file(path)
+
+
+def test_bad_coordinates_are_named(tmp_path: Path) -> None:
+    """Nodes at latitude 200 and -95 are listed by id, with the valid ranges."""
+    path = write_osm(
+        tmp_path / "far.osm",
+        [([1, 2, 3, 4], {"highway": "residential"}), ([7, 8], {"highway": "residential"})],
+        extra_nodes='<node id="7" version="1" lat="200" lon="112.56"/><node id="8" version="1" lat="-95" lon="112.57"/>',
+    )
+    with pytest.raises(
+        MalformedOSMError, match=r"far\.osm.*: 2 nodes have bad coordinates \(lon must be within ±180, lat within ±90\)"
+    ) as info:
+        graph_from_file(path)
+    assert info.value.items == (7, 8)

@@ -238,6 +238,7 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
     other_way_refs: dict[int, list[int]] = {}
     area_ids: set[int] = set()
     loose: list[tuple[int, dict[str, str], list[int]]] = []
+    bad_nodes: list[int] = []
     try:
         processor = osmium.FileProcessor(str(src)).with_locations().with_areas()
         for entity in processor:
@@ -245,6 +246,7 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
             if obj.is_node():
                 scan.n_nodes += 1
                 if not obj.location.valid():
+                    bad_nodes.append(obj.id)
                     continue
                 locations[obj.id] = (obj.location.lon, obj.location.lat)
                 tags = dict(obj.tags)
@@ -277,9 +279,15 @@ def scan_osm(path: str | Path, *, keep_xml: Path | None = None) -> OsmScan:
                     if polygon is not None:
                         area_ids.add(obj.id)
                         scan.residential.append((obj.orig_id(), tags, polygon, "W" if obj.from_way() else "R"))
-    except RuntimeError as exc:
+    except (RuntimeError, osmium.InvalidLocationError) as exc:
         msg = f"cannot read street file {str(src)!r}: {exc}; check that it is a complete OSM export"
         raise MalformedOSMError(msg, items=[str(src)]) from exc
+    if bad_nodes:
+        msg = (
+            f"street file {str(src)!r}: {len(bad_nodes)} nodes have bad coordinates (lon must be within ±180, "
+            f"lat within ±90): ids {bad_nodes[:10]}; fix them or export the area again"
+        )
+        raise MalformedOSMError(msg, items=bad_nodes)
     for rel_id, tags, members in loose:
         if 2 * rel_id + 1 in area_ids:
             continue
