@@ -428,7 +428,7 @@ def test_bad_coordinates_are_named(tmp_path: Path) -> None:
     path = write_osm(
         tmp_path / "far.osm",
         [([1, 2, 3, 4], {"highway": "residential"}), ([7, 8], {"highway": "residential"})],
-        extra_nodes='<node id="7" version="1" lat="200" lon="112.56"/><node id="8" version="1" lat="-95" lon="112.57"/>',
+        extra_nodes='<node id="7" version="1" lat="200" lon="112.56"/>\n<node id="8" version="1" lat="-95" lon="1"/>',
     )
     with pytest.raises(
         MalformedOSMError, match=r"far\.osm.*: 2 nodes have bad coordinates \(lon must be within ±180, lat within ±90\)"
