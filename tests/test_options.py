@@ -163,3 +163,11 @@ def test_solve_params_from_toml(tmp_path: Path) -> None:
     path.write_text("[solve]\ntime = 2\n", encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"unknown solve parameters \['time'\]"):
         SolveParams.from_toml(path)
+
+
+def test_solve_params_from_toml_bad_types(tmp_path: Path) -> None:
+    """A time limit written as text is an input error naming the file, not a TypeError."""
+    path = tmp_path / "solve.toml"
+    path.write_text('[solve]\ntime_limit = "ten seconds"\n', encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"solve\.toml: bad solve parameters .*time_limit and seed are numbers"):
+        SolveParams.from_toml(path)

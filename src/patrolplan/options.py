@@ -187,7 +187,11 @@ class SolveParams:
         if unknown:
             msg = f"unknown solve parameters {unknown}; known: {sorted(known)}"
             raise InvalidInputError(msg, items=unknown)
-        return cls(**table)
+        try:
+            return cls(**table)
+        except TypeError as exc:
+            msg = f"{path}: bad solve parameters ({exc}); time_limit and seed are numbers, engine a name"
+            raise InvalidInputError(msg, items=[str(path)]) from exc
 
 
 def _read_toml(path: str | Path) -> dict[str, Any]:
