@@ -218,6 +218,21 @@ def test_geojson_defaults_and_multipolygon(tmp_path: Path) -> None:
     assert yard.polygon.bounds[0] == pytest.approx(LON0 + DX)
 
 
+def test_geojson_yes_no_written_as_text(tmp_path: Path) -> None:
+    """``"false"`` as text is false (not a truthy string); an unclear value is a problem."""
+    features = [
+        feature({"id": "A", "hot_spot": "false", "can_host_desk": "no"}),
+        feature({"id": "B", "hot_spot": "true", "can_host_desk": 1}),
+    ]
+    a, b = courtyards_from_geojson(write_geojson(tmp_path / "c.geojson", features))
+    assert (a.hot_spot, a.can_host_desk, b.hot_spot, b.can_host_desk) == (False, False, True, True)
+    bad = write_geojson(tmp_path / "bad.geojson", [feature({"id": "C", "hot_spot": "sometimes"})])
+    with pytest.raises(
+        InvalidInputError, match=r"bad.geojson.: courtyard C: hot_spot: .sometimes. is not true or false$"
+    ):
+        courtyards_from_geojson(bad)
+
+
 def test_geojson_missing_file(tmp_path: Path) -> None:
     """A missing courtyards file is named."""
     with pytest.raises(InvalidInputError, match=r"courtyards file .*nope\.geojson.* does not exist"):

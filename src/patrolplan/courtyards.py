@@ -138,6 +138,21 @@ def local_metres(lonlat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarr
     return xs, ys
 
 
+def _flag(value: object, default: bool, where: str) -> bool:
+    """A yes/no property: JSON true/false, or the text "true"/"false"/"yes"/"no"/"1"/"0" ("false" is not true)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0", ""):
+        return False
+    msg = f"{where}: {value!r} is not true or false"
+    raise InvalidInputError(msg, items=[where])
+
+
 def _time(text: str, where: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)
@@ -187,8 +202,8 @@ def _courtyard_from_feature(feature: Mapping[str, Any], n: int, problems: list[s
             consultations=int(props.get("consultations") or 0),
             demand=demand,
             incidents=int(props.get("incidents") or 0),
-            hot_spot=bool(props.get("hot_spot", False)),
-            can_host_desk=bool(props.get("can_host_desk", True)),
+            hot_spot=_flag(props.get("hot_spot"), False, "hot_spot"),
+            can_host_desk=_flag(props.get("can_host_desk"), True, "can_host_desk"),
             frequency=None if props.get("frequency") is None else int(props["frequency"]),
             dwell_s=None if dwell_min is None else round(float(dwell_min) * 60),
             min_gap_days=int(props.get("min_gap_days") or 0),
