@@ -207,6 +207,14 @@ def test_bad_office_coordinates() -> None:
         district_from_file(ONEWAY, office=(112.56, 200.0))
 
 
+def test_office_coordinates_outside_the_graph() -> None:
+    """Office coordinates 10 km from any street (e.g. a typo) are refused with the distance."""
+    with pytest.raises(
+        InvalidInputError, match=r"the office at \(112\.66, 37\.87\) is [\d,]+ m from the nearest street"
+    ):
+        district_from_file(ONEWAY, office=(112.66, 37.87))
+
+
 def test_office_node_not_on_the_graph() -> None:
     """An office node id that is not a street node is named."""
     with pytest.raises(InvalidInputError, match=r"office node 11 is not on the street graph"):

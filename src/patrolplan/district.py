@@ -546,7 +546,15 @@ def _office_node(
     xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
     k = math.cos(math.radians(lat))
     d2 = ((xy[:, 0] - lon) * k) ** 2 + (xy[:, 1] - lat) ** 2
-    return int(nodes[int(np.argmin(d2))])
+    best = int(np.argmin(d2))
+    away_m = math.sqrt(float(d2[best])) * 111_320.0
+    if office is not None and away_m > 500.0:
+        msg = (
+            f"the office at ({lon}, {lat}) is {away_m:,.0f} m from the nearest street node: it lies outside "
+            "the street graph; check the coordinates (lon, lat order) or give a street node id"
+        )
+        raise InvalidInputError(msg, items=[(lon, lat)])
+    return int(nodes[best])
 
 
 def _assemble(
