@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import shutil
@@ -29,14 +30,12 @@ from patrolplan.many import (
 distributed = pytest.importorskip("distributed")
 
 WEEK = "2026-W49"
-# Plans are compared with serial runs on the OR-Tools engine: its greedy descent ends by
-# itself, so equal inputs give equal routes however loaded the machine is. The default
-# PyVRP engine's search budget currently depends on the wall time left after the desk
-# and roster solves (plan.py), so under load it can differ from a serial run in a few
-# iterations, whoever runs it; see docs/many.md.
-PARAMS = pp.SolveParams(time_limit=1.0, seed=3, engine="ortools")
-# ~1 s a community with the default engine: long enough to kill a worker mid-run
-SLOW = pp.SolveParams(time_limit=1.0, seed=3)
+# Plans are compared with serial runs. Every solver must then end by itself, not by the
+# clock, or a loaded machine changes the answer whoever runs it (see docs/many.md):
+# OR-Tools' greedy descent ends by itself, and 5 s gives the desk and roster CP-SAT
+# solves 0.5 s each for a ~0.05 s job. (The default PyVRP engine's budget depends on the
+# wall time left after those solves, so it is not used for the comparisons.)
+PARAMS = pp.SolveParams(time_limit=5.0, seed=3, engine="ortools")
 N = 12
 
 pytestmark = [pytest.mark.slow]
@@ -139,30 +138,32 @@ def test_same_plans_as_serial_and_history_written_by_caller(
         assert o.doc == _serial(folder, nxt, past)
 
 
-def test_a_killed_worker_costs_time_not_plans(client: Any, folders: list[Path]) -> None:
+def test_a_killed_worker_costs_time_not_plans(
+    client: Any, folders: list[Path], serial_docs: dict[str, dict[str, Any]]
+) -> None:
     pids: dict[str, int] = client.run(os.getpid)
     assert len(pids) == 2
     killed: list[int] = []
+    in_flight: list[int] = []
 
     def kill_one(outcome: Outcome) -> None:
         if killed:
             return
-        busy = [addr for addr, keys in client.processing().items() if keys and addr in pids]
-        victim = pids[busy[0]] if busy else next(iter(pids.values()))
+        busy = {addr: len(keys) for addr, keys in client.processing().items() if keys and addr in pids}
+        victim = pids[next(iter(busy))] if busy else next(iter(pids.values()))
         os.kill(victim, signal.SIGKILL)
         killed.append(victim)
+        in_flight.append(sum(busy.values()))
 
     outcomes = list(
-        iter_many(folders, params=SLOW, client=client, week=WEEK, want=("plan",), progress=False, on_outcome=kill_one)
+        iter_many(folders, params=PARAMS, client=client, week=WEEK, want=("doc",), progress=False, on_outcome=kill_one)
     )
     assert killed, "no worker was killed"
-    assert sorted(o.name for o in outcomes) == sorted(f.name for f in folders)
+    assert in_flight[0] > 0, "the killed worker had no task running"
+    assert sorted(o.name for o in outcomes) == sorted(serial_docs)
     for o in outcomes:
         assert o.error is None, f"{o.name}: {o.error}"
-        assert o.plan is not None
-        assert o.plan.check() == []
-        assert o.plan.coverage() == 1.0
-    assert len({o.worker for o in outcomes}) >= 2
+        assert o.doc == serial_docs[o.name]
     # the nanny restarted the process: two workers again, one of them new
     client.wait_for_workers(2, timeout=60)
     after = set(client.run(os.getpid).values())
@@ -235,6 +236,7 @@ def test_plan_all_writes_exports_summary_and_overview(
         assert int(row["desks"]) == len(doc["desks"])
         assert int(row["staff_days"]) == len({(e["date"], e["staff"]) for e in doc["roster"]})
         assert (out / row["community"] / "plan.json").is_file()
+        assert (out / row["community"] / "roster.xlsx").is_file()
     from openpyxl import load_workbook
 
     sheet = load_workbook(out / "summary.xlsx").active
@@ -246,3 +248,18 @@ def test_plan_all_writes_exports_summary_and_overview(
     assert page.count("<polyline") >= 4
     for row in rows:
         assert row["name"] in page
+
+
+def test_plan_all_on_a_scheduler_writes_exports_in_the_caller(
+    client: Any, folders: list[Path], serial_docs: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    root = tmp_path / "districts"
+    for f in folders[:3]:
+        shutil.copytree(f, root / f.name)
+    history = RecordingHistory(tmp_path / "h.sqlite")
+    out = plan_all(root, WEEK, scheduler=client, out=tmp_path / "out", history=history, params=PARAMS, progress=False)
+    assert history.savers == [os.getpid()] * 3
+    for f in folders[:3]:
+        doc = json.loads((out / f.name / "plan.json").read_text(encoding="utf-8"))
+        assert doc == serial_docs[f.name]
+        assert (out / f.name / "map.html").is_file()

@@ -78,14 +78,18 @@ from patrolplan.staff import Staff, load_staff
 from patrolplan.week import Week
 
 __all__ = [
+    "SUMMARY_COLUMNS",
     "CommunityFailedError",
     "Outcome",
     "find_district_folders",
     "generate_communities",
     "iter_many",
     "load_folder",
+    "overview_html",
     "plan_all",
     "plan_many",
+    "summary_row",
+    "write_exports",
 ]
 
 log = logging.getLogger("patrolplan")
@@ -132,7 +136,7 @@ class Outcome:
     timings
         Seconds spent in the task: ``load`` (district folder and staff,
         0 when cached), ``solve`` (``plan_week``), ``doc`` (``to_json``),
-        ``total``; ``cached`` is 1.0 when the district came from the
+        ``export`` (when the worker wrote the exports), ``total``; ``cached`` is 1.0 when the district came from the
         worker's cache.
     worker
         ``host:pid`` of the process that computed it.
@@ -216,6 +220,7 @@ def _plan_task(
     params: SolveParams,
     past: PastWeeks | None,
     want: tuple[str, ...],
+    export_dir: str | None = None,
 ) -> Outcome:
     """Plan one community on a worker; a :class:`PatrolplanError` is returned as data."""
     started = time.perf_counter()
@@ -237,8 +242,12 @@ def _plan_task(
         plan = plan_week(problem, params=params)
         timings["solve"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        doc = plan.to_json() if "doc" in want else None
+        doc = plan.to_json() if "doc" in want or export_dir else None
         timings["doc"] = time.perf_counter() - t0
+        if export_dir is not None and doc is not None:
+            t0 = time.perf_counter()
+            write_exports(doc, Path(export_dir) / name)
+            timings["export"] = time.perf_counter() - t0
     except PatrolplanError as exc:
         timings["total"] = time.perf_counter() - started
         return Outcome(name, community, folder, error=exc, timings=timings, worker=_where())
@@ -248,7 +257,7 @@ def _plan_task(
         community,
         folder,
         plan=plan if "plan" in want else None,
-        doc=doc,
+        doc=doc if "doc" in want else None,
         timings=timings,
         worker=_where(),
     )
@@ -347,6 +356,7 @@ def iter_many(
     n_workers: int | None = None,
     progress: bool = True,
     on_outcome: Callable[[Outcome], None] | None = None,
+    export_dir: str | os.PathLike[str] | None = None,
 ) -> Iterator[Outcome]:
     """Plan many communities on Dask and yield each :class:`Outcome` as it arrives.
 
@@ -382,6 +392,11 @@ def iter_many(
     on_outcome
         Called in the caller with each outcome as it arrives (after the
         history is written).
+    export_dir
+        If given, each worker writes its community's exports
+        (:func:`write_exports`) into ``export_dir/<name>``, in parallel; the
+        folder must be reachable by the workers at that path (always true on
+        a local cluster). ``None``: no exports (the caller may write them).
 
     Yields
     ------
@@ -410,6 +425,7 @@ def iter_many(
                 solve,
                 past,
                 wanted,
+                None if export_dir is None else str(Path(export_dir).resolve()),
                 key=f"plan-{key}-{wk}-{os.getpid()}-{time.monotonic_ns()}",
                 retries=_RETRIES,
                 pure=False,
@@ -611,8 +627,10 @@ def generate_communities(
 
 
 # --------------------------------------------------------------------- plan-all
-def _write_exports(doc: dict[str, Any], target: Path) -> None:
+def write_exports(doc: dict[str, Any], target: Path) -> None:
+    """Write one community's exports into ``target``: ``patrolplan.export.write_all``, else ``plan.json``."""
     target.mkdir(parents=True, exist_ok=True)
+    (target / "error.txt").unlink(missing_ok=True)
     try:
         export = importlib.import_module("patrolplan.export")
     except ModuleNotFoundError as exc:  # an installation without the exporters: plan.json only
@@ -785,6 +803,7 @@ def plan_all(
     history: History | str | os.PathLike[str] | None = None,
     params: SolveParams | None = None,
     progress: bool = True,
+    exports_on: Literal["caller", "workers"] | None = None,
 ) -> Path:
     """Plan every district folder under a directory and write the sub-district's files.
 
@@ -817,6 +836,13 @@ def plan_all(
         Solver parameters.
     progress
         Show a progress bar.
+    exports_on
+        Who writes each community's exports: ``"workers"`` (in parallel; the
+        output folder must be reachable by the workers at the same path) or
+        ``"caller"`` (one after another as plans arrive, ~0.4 s each, see
+        ``docs/benchmarks.md``). Default: the workers on a local cluster, the
+        caller with a scheduler. The history, the summary and the map are
+        always written by the caller.
 
     Returns
     -------
@@ -824,8 +850,9 @@ def plan_all(
         The output folder.
     """
     wk = Week.parse(week)
+    on_workers = (scheduler is None) if exports_on is None else exports_on == "workers"
     folders = find_district_folders(districts_dir)
-    target = Path(out) if out is not None else Path("plans") / str(wk)
+    target = (Path(out) if out is not None else Path("plans") / str(wk)).resolve()
     target.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
 
@@ -847,11 +874,12 @@ def plan_all(
         want=("doc",),
         n_workers=workers,
         progress=progress,
+        export_dir=target if on_workers else None,
     ):
         folder_out = target / outcome.name
         if outcome.doc is not None:
-            _write_exports(outcome.doc, folder_out)
-            (folder_out / "error.txt").unlink(missing_ok=True)
+            if not on_workers:
+                write_exports(outcome.doc, folder_out)
         else:
             folder_out.mkdir(parents=True, exist_ok=True)
             (folder_out / "error.txt").write_text(f"{outcome.error}\n", encoding="utf-8")
