@@ -24,6 +24,7 @@ from patrolplan.export._common import (
     Lang,
     bi,
     courtyard_label,
+    courtyard_short,
     courtyards_by_id,
     day_label,
     desks_on,
@@ -134,9 +135,12 @@ def _svg_courtyards(doc: Mapping[str, Any], proj: Projection, fills: Mapping[str
     return out
 
 
-def _svg_labels(doc: Mapping[str, Any], proj: Projection, lang: Lang) -> list[str]:
+def _svg_labels(doc: Mapping[str, Any], proj: Projection, lang: Lang, skip: Iterable[str] = ()) -> list[str]:
+    hidden = set(skip)
     out = ['<g class="labels" font-size="8" fill="#333" text-anchor="middle" pointer-events="none">']
     for yard in doc.get("courtyards", []):
+        if str(yard["id"]) in hidden:
+            continue
         x, y = proj.xy(yard["lon"], yard["lat"])
         name = yard.get("name") if lang == "zh" or not yard.get("name_en") else yard["name_en"]
         out.append(f'<text x="{x}" y="{y}">{_esc(name)}</text>')
@@ -198,7 +202,9 @@ def _svg_desks(doc: Mapping[str, Any], proj: Projection, dates: Sequence[str], l
                 f'<rect x="{x - 7}" y="{y - 7}" width="14" height="14" fill="{_DESK}" '
                 'stroke="#fff" stroke-width="1.5"/>'
                 f'<text x="{x}" y="{y - 10}" font-size="10" font-weight="bold" text-anchor="middle" fill="{_DESK}">'
-                f"{_esc(label('desk', lang).split(' ')[0])} {_esc(weekday_short(date, lang).split(' ')[0])}</text></g>"
+                f"{_esc(label('desk', lang).split(' ')[0])} {_esc(weekday_short(date, lang).split(' ')[0])}</text>"
+                f'<text x="{x}" y="{y + 17}" font-size="8" text-anchor="middle" fill="#333">'
+                f"{_esc(courtyard_short(doc, yard['id'], lang))}</text></g>"
             )
     return out
 
@@ -235,7 +241,7 @@ def _panel(
         f'<rect width="{proj.width}" height="{proj.height}" fill="#fafaf7"/>',
         *_svg_streets(proj, streets),
         *_svg_courtyards(doc, proj, fills, lang),
-        *_svg_labels(doc, proj, lang),
+        *_svg_labels(doc, proj, lang, skip=[str(d["courtyard"]) for x in dates for d in desks_on(doc, x)]),
         *_svg_routes(doc, proj, indices, lang, numbers=numbers),
         *_svg_desks(doc, proj, dates, lang),
         *_svg_office(doc, proj, lang),
