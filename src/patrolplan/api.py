@@ -81,6 +81,9 @@ _READ_CHUNK = 1 << 20
 _PBF_MAX_HEADER = 64 * 1024
 _PBF_MAX_BLOB = 32 * 1024 * 1024
 
+#: An ISO week as text; the library checks the week exists (``2026-W53`` does not).
+_WEEK_PATTERN = r"^[0-9]{4}-W[0-9]{2}$"
+
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -149,7 +152,15 @@ class ApiSettings:
 
 # ------------------------------------------------------------------------ models
 DateStr = Annotated[str, Field(json_schema_extra={"format": "date"}, examples=["2026-12-01"])]
-DateTimeStr = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+#: Local date and time of the district, ISO 8601 *without* an offset (so not an RFC 3339 ``date-time``).
+DateTimeStr = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        description="Local time of the district, ISO 8601 without offset",
+        examples=["2026-12-01T09:06:30"],
+    ),
+]
 
 
 class ErrorBody(BaseModel):
@@ -205,7 +216,7 @@ class PlanRequest(BaseModel):
         json_schema_extra={"examples": [{"week": "2026-W49", "district": "default", "time_limit": 2, "seed": 0}]},
     )
 
-    week: str = Field(max_length=16, description="ISO week", examples=["2026-W49"])
+    week: str = Field(pattern=_WEEK_PATTERN, description="ISO week", examples=["2026-W49"])
     district: str = Field("default", max_length=64, description='"default" or an uploaded district id')
     courtyards: FeatureCollection | None = Field(None, description="Courtyards replacing the district's own")
     staff: list[StaffRecord] | str | None = Field(
@@ -415,11 +426,11 @@ _ERROR_DOCS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong bearer token"},
     413: {"model": ErrorBody, "description": "Request body or decompressed upload too large"},
     422: {"model": ErrorBody, "description": "Bad input; the message names the offending item"},
+    503: {"model": ErrorBody, "description": "The history database is unavailable"},
 }
 _NOT_FOUND_DOC: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Unknown week or id"}}
 _BUSY_DOC: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorBody, "description": "Too many solves running and waiting; retry after Retry-After seconds"},
-    503: {"model": ErrorBody, "description": "The history database is unavailable"},
 }
 
 
@@ -585,8 +596,8 @@ def _check_osm_xml(path: Path) -> None:
                     root.clear()
     except DefusedXmlException as exc:
         msg = (
-            f"uploaded XML refused: {exc}; OSM files need no DTD or entities "
-            "(they allow entity-expansion bombs and external entities)"
+            f"uploaded XML refused ({type(exc).__name__}): it declares a DTD, entities or external references; "
+            "OSM files need none of them, and they allow entity-expansion bombs and external entities"
         )
         raise pp.MalformedOSMError(msg, items=[type(exc).__name__]) from exc
     except ParseError as exc:
@@ -1037,9 +1048,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
         def solve() -> dict[str, Any]:
             district = districts.get(district_id, yards)
             past = history.past(week, community=district.name)
-            problem = pp.WeekProblem(
-                district, staff, week, options=options, hot_spots=tuple(request.hot_spots), past=past
-            )
+            try:
+                problem = pp.WeekProblem(
+                    district, staff, week, options=options, hot_spots=tuple(request.hot_spots), past=past
+                )
+            except pp.NotFoundError as exc:  # a courtyard or person named in the body: bad input, not a 404
+                raise pp.InvalidInputError(exc.message, items=exc.items) from exc
             started = time.perf_counter()
             plan = pp.plan_week(problem, params=params)
             doc = plan.to_json()
@@ -1196,7 +1210,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
             info = await run_in_threadpool(run)
         return JSONResponse(info, status_code=201, headers={"Location": f"/v1/districts/{info['id']}"})
 
-    @v1.get("/districts/{district_id}", response_model=DistrictInfo, responses=_NOT_FOUND_DOC, tags=["districts"])
+    @v1.get(
+        "/districts/{district_id}",
+        response_model=DistrictInfo,
+        responses={**_NOT_FOUND_DOC, **_BUSY_DOC},
+        tags=["districts"],
+    )
     async def get_district(district_id: str) -> Response:
         """An uploaded district (or ``default``): its office and courtyards."""
         meta = districts.meta(district_id)

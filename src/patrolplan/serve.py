@@ -82,6 +82,7 @@ def serve(
     *,
     upload_dir: str | Path | None = None,
     max_body_bytes: int | None = None,
+    max_osm_bytes: int | None = None,
     default_time_limit: float | None = None,
     max_time_limit: float | None = None,
     max_concurrent_solves: int | None = None,
@@ -102,7 +103,7 @@ def serve(
         Allow a non-loopback address without a token.
     upload_dir
         Where uploaded districts are kept (default next to the history file).
-    max_body_bytes, default_time_limit, max_time_limit, max_concurrent_solves, max_queued_solves
+    max_body_bytes, max_osm_bytes, default_time_limit, max_time_limit, max_concurrent_solves, max_queued_solves
         Limits; ``None`` keeps :class:`patrolplan.api.ApiSettings`'s defaults.
     log_level
         uvicorn's log level.
@@ -124,6 +125,7 @@ def serve(
         raise pp.InvalidInputError(msg, items=[host])
     limits: dict[str, Any] = {
         "max_body_bytes": max_body_bytes,
+        "max_osm_bytes": max_osm_bytes,
         "default_time_limit": default_time_limit,
         "max_time_limit": max_time_limit,
         "max_concurrent_solves": max_concurrent_solves,
@@ -150,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--token-file", type=Path, default=None, help=f"bearer token file (default: ${TOKEN_ENV})")
     parser.add_argument("--insecure", action="store_true", help="allow a non-loopback host without a token")
     parser.add_argument("--upload-dir", type=Path, default=None, help="where uploaded districts are kept")
-    parser.add_argument("--max-body-bytes", type=int, default=None)
+    parser.add_argument("--max-body-bytes", type=int, default=None, help="largest request body (413 past it)")
+    parser.add_argument("--max-osm-bytes", type=int, default=None, help="largest street data after decompression")
     parser.add_argument("--time-limit", type=float, default=None, help="default solve seconds")
     parser.add_argument("--max-time-limit", type=float, default=None, help="most solve seconds a request may ask")
     parser.add_argument("--max-solves", type=int, default=None, help="solves running at once")
@@ -168,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.insecure,
             upload_dir=args.upload_dir,
             max_body_bytes=args.max_body_bytes,
+            max_osm_bytes=args.max_osm_bytes,
             default_time_limit=args.time_limit,
             max_time_limit=args.max_time_limit,
             max_concurrent_solves=args.max_solves,
