@@ -64,12 +64,12 @@ import os
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from patrolplan.district import District, district_from_file
-from patrolplan.errors import NotFoundError, PatrolplanError
+from patrolplan.errors import InvalidInputError, NotFoundError, PatrolplanError
 from patrolplan.history import History
 from patrolplan.options import SolveParams
 from patrolplan.plan import Plan, plan_week
@@ -324,8 +324,6 @@ def _jobs(sources: Iterable[Source]) -> list[tuple[str, str, str | WeekProblem]]
         seen[key] = seen.get(key, 0) + 1
     dupes = sorted(k for k, n in seen.items() if n > 1)
     if dupes:
-        from patrolplan.errors import InvalidInputError
-
         msg = f"communities must have distinct names; these appear more than once: {dupes}"
         raise InvalidInputError(msg, items=dupes)
     return jobs
@@ -434,6 +432,8 @@ def iter_many(
         for fut in as_completed(list(futures)):
             key, community, source = futures[fut]
             outcome = _collect(fut, key, community, source)
+            if not outcome.community:  # the district did not load: its name from district.toml
+                outcome = replace(outcome, community=community)
             if store is not None and outcome.doc is not None:
                 store.save(outcome.doc)
             bar.update(task, advance=1, description=f"{key}: {'ok' if outcome.ok else 'error'}")
@@ -573,7 +573,8 @@ def generate_communities(
     Each community comes from :func:`patrolplan.synth.generate_community`
     with its own seed, size and name, placed side by side (four to a row,
     like the strips of a sub-district) so that an overview map shows them
-    apart. The same arguments always give the same folders.
+    apart (a community too short for its courtyards is made longer, up to
+    1.2× at a time). The same arguments always give the same folders.
 
     Parameters
     ----------
@@ -613,15 +614,24 @@ def generate_communities(
         zh = f"{stems[k]}社區" if count == 1 else f"{stems[k]}{count}社區"
         en = f"{stems_en[k]} Community" if count == 1 else f"{stems_en[k]} {count} Community"
         row, col = divmod(k, 4)
-        community = generate_community(
-            seed=int(rng.integers(1 << 31)),
-            name=zh,
-            name_en=en,
-            width_m=float(rng.uniform(*width_m)),
-            height_m=float(rng.uniform(*height_m)),
-            n_courtyards=int(rng.integers(courtyards[0], courtyards[1] + 1)),
-            origin=(lon0 + col * col_w / per_lon, lat0 - row * row_h / METRES_PER_DEGREE_LAT),
-        )
+        c_seed, width = int(rng.integers(1 << 31)), float(rng.uniform(*width_m))
+        height, n_yards = float(rng.uniform(*height_m)), int(rng.integers(courtyards[0], courtyards[1] + 1))
+        while True:
+            try:
+                community = generate_community(
+                    seed=c_seed,
+                    name=zh,
+                    name_en=en,
+                    width_m=width,
+                    height_m=height,
+                    n_courtyards=n_yards,
+                    origin=(lon0 + col * col_w / per_lon, lat0 - row * row_h / METRES_PER_DEGREE_LAT),
+                )
+                break
+            except InvalidInputError:  # too many courtyards for that width: make it a little longer
+                if width >= 20_000:
+                    raise
+                width = min(20_000.0, width * 1.2)
         out.append(write_district_folder(community, root / f"c{k:03d}"))
     return out
 
@@ -765,9 +775,10 @@ def overview_html(outcomes: Sequence[Outcome], *, title: str) -> str:
         r = summary_row(o)
         cov = "" if r["coverage"] is None else f"{r['coverage']:.0%}"
         km = "" if r["km"] is None else f"{r['km']:.1f}"
+        n_dropped = "" if r["dropped_visits"] is None else str(r["dropped_visits"])
         rows.append(
             f'<tr class="{r["status"]}"><td>{html.escape(o.name)}</td><td>{html.escape(str(r["name"]))}</td>'
-            f"<td>{html.escape(str(r['name_en']))}</td><td>{cov}</td><td>{r['dropped_visits'] or 0}</td>"
+            f"<td>{html.escape(str(r['name_en']))}</td><td>{cov}</td><td>{n_dropped}</td>"
             f"<td>{km}</td><td>{html.escape(r['error'])}</td></tr>"
         )
     svg = (
@@ -829,7 +840,7 @@ def plan_all(
     workers
         Local cluster size (default: one per core); ignored with a scheduler.
     out
-        Output folder (default ``plans/<week>`` in the current directory).
+        Output folder (default ``out/<week>/``, as ``patrolplan plan``).
     history
         Where to save the plans (the caller alone writes it).
     params
@@ -852,7 +863,7 @@ def plan_all(
     wk = Week.parse(week)
     on_workers = (scheduler is None) if exports_on is None else exports_on == "workers"
     folders = find_district_folders(districts_dir)
-    target = (Path(out) if out is not None else Path("plans") / str(wk)).resolve()
+    target = (Path(out) if out is not None else Path("out") / str(wk)).resolve()
     target.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
 
