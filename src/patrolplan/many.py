@@ -272,14 +272,13 @@ def _cpu_count() -> int:
 
 
 @contextlib.contextmanager
-def _connect(client: ClientLike, n_workers: int | None) -> Iterator[Any]:
+def _connect(client: ClientLike, n_workers: int) -> Iterator[Any]:
     """Yield a ``distributed.Client``: the given one, one to an address, or a new local cluster."""
     from distributed import Client, LocalCluster
 
     if client is None:
-        n = n_workers or _cpu_count()
         cluster = LocalCluster(
-            n_workers=n,
+            n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # a free port: never clash with another cluster
@@ -384,7 +383,8 @@ def iter_many(
         and/or ``"doc"`` (its ``plan.json`` dict). ``"doc"`` is added when a
         history is given.
     n_workers
-        Size of the local cluster (default: the machine's cores).
+        Size of the local cluster (default: the machine's cores, at most
+        one per community).
     progress
         Show a Rich progress bar over the communities.
     on_outcome
@@ -408,7 +408,8 @@ def iter_many(
     store = history if isinstance(history, History) or history is None else History(Path(history))
     wanted = tuple(sorted({*want, *(("doc",) if store is not None else ())}))
     jobs = _jobs(problems_or_folders)
-    with _connect(client, n_workers) as dask_client, _progress(progress, len(jobs)) as bar:
+    size = min(n_workers or _cpu_count(), max(1, len(jobs)))  # no idle local workers
+    with _connect(client, size) as dask_client, _progress(progress, len(jobs)) as bar:
         task = bar.add_task("", total=len(jobs))
         futures: dict[Any, tuple[str, str, str | WeekProblem]] = {}
         for key, community, source in jobs:
