@@ -225,6 +225,7 @@ def test_plan_all_writes_exports_summary_and_overview(
     assert [r["community"] for r in rows] == [f.name for f in folders[:5]]
     bad = rows[2]
     assert bad["status"] == "error"
+    assert bad["name"] == pp.district_from_file(folders[2]).name  # named from its district.toml
     assert "streets.osm" in bad["error"]
     assert (out / folders[2].name / "error.txt").is_file()
     for row in rows[:2] + rows[3:]:
