@@ -899,6 +899,14 @@ def _staff(value: list[StaffRecord] | str | None) -> pp.Staff:
     return pp.Staff.from_records([r.model_dump() for r in value], source="staff in the request")
 
 
+def _courtyard_id(doc: Mapping[str, Any], key: str) -> str:
+    """A courtyard of a saved plan by id, name or English name (the key itself if none matches)."""
+    for yard in doc.get("courtyards", []):
+        if isinstance(yard, Mapping) and key.strip() in (yard.get("id"), yard.get("name"), yard.get("name_en")):
+            return str(yard["id"])
+    return key
+
+
 def _export(doc: Mapping[str, Any], kind: Literal["geojson", "xlsx", "ics"], lang: Literal["zh", "en"]) -> bytes:
     """One export of a ``plan.json`` dict, written by :mod:`patrolplan.export` to a temporary folder."""
     from patrolplan.export import write_geojson, write_ics, write_xlsx
@@ -1159,7 +1167,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         def run() -> MarkResult:
             doc = history.load(wk, community=req.community)
             community = str(doc.get("community") or "")
-            changed = history.mark(wk, status, community=community, day=req.day, courtyard=req.courtyard)
+            yard = _courtyard_id(doc, req.courtyard) if req.courtyard is not None else None
+            changed = history.mark(wk, status, community=community, day=req.day, courtyard=yard)
             return MarkResult(week=str(wk), community=community, status=status, changed=changed)
 
         return await run_in_threadpool(run)
