@@ -1,184 +1,348 @@
-"""Patrol routes against the peers (protocol: ../shared/BENCHMARKS.md), distance mode.
+"""Patrol routes against the peers (protocol: ../shared/BENCHMARKS.md).
 
-Same integer matrices for all; every result scored by one checker (sum of matrix
-metres along each route). Hot spots get one visit per duty day pinned to it;
-other courtyards one visit on any day; dwell 5 min (hot spots 13 min); one 3-h
-shift; 3 duty days. Single run per cell (not the median of 3: time was short).
+Every solver gets the same week: the same visits (``routing._visits``: a hot spot has
+one visit per duty day pinned to that day, every other courtyard one visit on any
+day), the same integer matrices (metres, seconds), dwell 5 min (hot spots 13 min),
+3 duty days, one 3-h shift (09:00-12:00) per officer, ``K`` officers a day. For
+fairness every courtyard has a single gate (its first); ours is also run on the
+multi-gate district where it has a choice (an extra row, not in the ratio).
 
-Run: ``PYTHONPATH=src python benchmarks/bench_routing.py [--budgets 1 5] [--sizes 40 200]``
+Every result is scored by ONE checker (:func:`check`): the sum of ``matrix.metres``
+along each route (office -> stops -> office), the longest route, and the rules
+(every visit exactly once, pinned visits on their day, each route within the shift);
+violations are printed.
+
+Solvers:
+
+- ``PyVRP``: plain PyVRP 0.14 built from numpy matrices (``ProblemData``), one
+  vehicle type per duty day, one load dimension per day (a pinned visit delivers 1
+  in its day's dimension, only that day's vehicles have capacity there; a free visit
+  delivers 0), shift as the vehicle time window, all visits required;
+- ``OR-Tools``: the samples' defaults (PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH),
+  registered matrices, a Time dimension (service time in the transit, the shift as
+  capacity), ``VehicleVar(i).SetValues([-1, *day_vehicles])`` for pinned visits and a
+  large-penalty disjunction per visit (so it always returns a plan; drops are
+  reported as violations);
+- ours: ``plan_routes(engine="pyvrp")`` in both modes (``repeatable=True``: fixed
+  iteration budget, stops early; ``repeatable=False``: uses the whole budget), and
+  ``engine="ortools"`` (greedy descent).
+
+The budget is wall time for building plus solving. Budgets below 30 s: median of
+``--reps`` runs (total and wall medians taken separately); 30 s: one run.
+
+Run::
+
+    PYTHONPATH=src python benchmarks/bench_routing.py                      # all
+    PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 1 5
+    PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 5 --balanced
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import itertools
 import math
+import statistics
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pyvrp
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from pyvrp.stop import MaxRuntime
 
-from patrolplan.district import District, load_district
+from patrolplan.district import District, district_from_file, load_district
 from patrolplan.options import PlanOptions
 from patrolplan.problem import WeekProblem
-from patrolplan.routing import plan_routes
+from patrolplan.routing import _visits, plan_routes
 from patrolplan.staff import Role, Staff, StaffMember
 from patrolplan.week import Shift
 
 SHIFT = Shift.parse("am", "09:00", "12:00")
+HAIDIAN = Path(__file__).resolve().parents[1] / "tests" / "data" / "beijing_haidian_cau.osm"
+PENALTY = 10_000_000
+
+# a route: (day index, [(matrix row, visit index), ...])
+Routes = list[tuple[int, list[tuple[int, int]]]]
 
 
-def instance(n: int) -> District:
-    if n == 40:
-        return load_district()
+# ------------------------------------------------------------------ instances
+def synthetic(n: int) -> District:
+    """A seeded random narrow district: 1800·√(N/40) × 360·√(N/40) m, every 10th a hot spot."""
     rng = np.random.default_rng(n)
     scale = math.sqrt(n / 40)
     xy = np.column_stack([rng.uniform(0, 1800 * scale, n + 1), rng.uniform(0, 360 * scale, n + 1)])
-    xy[0] = (900 * scale, 180 * scale)
+    xy[0] = (900 * scale, 180 * scale)  # the office in the middle
     d = District.from_points(xy, speed_mps=4.0)
-    yards = list(d.courtyards)
-    import dataclasses
-
-    for i in range(0, n, 10):
-        yards[i] = dataclasses.replace(yards[i], hot_spot=True)
+    yards = [dataclasses.replace(y, hot_spot=(i % 10 == 0)) for i, y in enumerate(d.courtyards)]
     return d.with_courtyards(yards)
 
 
-def problem_for(d: District, per_day: int) -> WeekProblem:
+def single_gate(d: District) -> District:
+    if all(len(y.gates) == 1 for y in d.courtyards):
+        return d
+    return d.with_courtyards([dataclasses.replace(y, gates=y.gates[:1]) for y in d.courtyards])
+
+
+def instances(names: list[str]) -> list[tuple[str, District, int]]:
+    out = []
+    for name in names:
+        if name == "40":
+            out.append(("40 (Tiexi, default)", load_district(), 2))
+        elif name == "haidian":
+            d = district_from_file(HAIDIAN)
+            ids = [y.id for i, y in enumerate(d.courtyards) if i % 10 == 0]
+            out.append((f"Haidian ({len(d.courtyards)})", d.with_hot_spots(ids), 2))
+        else:
+            n = int(name)
+            out.append((f"{n:,} (synthetic)", synthetic(n), {200: 4, 1000: 20}.get(n, max(2, n // 50))))
+    return out
+
+
+def problem_for(d: District, per_day: int, balance: float = 0.0) -> WeekProblem:
     ids = [f"P{k}" for k in range(per_day)]
     staff = Staff(tuple(StaffMember(i, i, frozenset({Role.PATROL})) for i in ids))
     opts = PlanOptions(
         shifts=(SHIFT,), officers_per_day=per_day, specialists_per_day=0, desks_per_day=0,
-        balance_weight=0, rotation_weight=0,
+        balance_weight=balance, rotation_weight=0,
     )  # fmt: skip
-    return WeekProblem(d, staff, "2026-W49", options=opts)
+    p = WeekProblem(d, staff, "2026-W49", options=opts)
+    _ = p.matrix  # computed once, outside every timing
+    return p
 
 
-def visits(p: WeekProblem) -> list[tuple[int, int | None, int]]:
-    """(matrix row of the first gate, pinned day or None, dwell)."""
+@dataclasses.dataclass(frozen=True)
+class V:
+    yard: str
+    row: int  # matrix row of its (first) gate
+    day: int | None  # pinned day, or None (any duty day)
+    dwell: int
+
+
+def visits_of(p: WeekProblem) -> list[V]:
     m = p.matrix
+    vs, dropped = _visits(p, {}, {}, None)
+    assert not dropped, dropped
+    n_days = len(p.duty_dates)
     out = []
-    for y in p.courtyards:
-        row = m.index(y.gates[0])
-        if y.hot_spot:
-            out += [(row, d, p.dwell_s(y)) for d in range(len(p.duty_dates))]
-        else:
-            out.append((row, None, p.dwell_s(y)))
+    for v in vs:
+        assert len(v.days) in (1, n_days)
+        assert not v.windows
+        out.append(V(v.courtyard.id, m.index(v.gates[0]), v.days[0] if len(v.days) == 1 else None, v.dwell_s))
     return out
 
 
-def score(p: WeekProblem, routes: list[list[int]]) -> tuple[int, int]:
-    m = p.matrix.metres
-    o = p.matrix.index(p.district.office)
-    lens = [int(sum(m[a, b] for a, b in zip([o, *r], [*r, o], strict=True))) for r in routes if r]
-    return sum(lens), max(lens, default=0)
+# ------------------------------------------------------------------ the one checker
+def check(p: WeekProblem, vs: list[V], routes: Routes) -> tuple[int, int, list[str]]:
+    """Total metres, longest route, and rule violations of a plan."""
+    m = p.matrix
+    o = m.index(p.district.office)
+    seen = [0] * len(vs)
+    bad: list[str] = []
+    lens = []
+    for day, stops in routes:
+        if not stops:
+            continue
+        path = [o, *(r for r, _ in stops), o]
+        lens.append(int(sum(int(m.metres[a, b]) for a, b in itertools.pairwise(path))))
+        secs = sum(int(m.seconds[a, b]) for a, b in itertools.pairwise(path))
+        secs += sum(vs[v].dwell for _, v in stops)
+        if secs > SHIFT.seconds:
+            bad.append(f"day {day} route over the shift ({secs} s > {SHIFT.seconds} s)")
+        for _, v in stops:
+            seen[v] += 1
+            if vs[v].day is not None and vs[v].day != day:
+                bad.append(f"{vs[v].yard} pinned to day {vs[v].day} ridden on day {day}")
+    missing = sum(1 for s in seen if s == 0)
+    extra = sum(s - 1 for s in seen if s > 1)
+    if missing:
+        bad.append(f"{missing} visits missing")
+    if extra:
+        bad.append(f"{extra} visits made twice")
+    return sum(lens), max(lens, default=0), bad
 
 
-def plain_pyvrp(p: WeekProblem, per_day: int, budget: float) -> list[list[int]]:
+# ------------------------------------------------------------------ peers
+def plain_pyvrp(p: WeekProblem, vs: list[V], per_day: int, budget: float, max_distance: int | None = None) -> Routes:
     t0 = time.perf_counter()
-    vs = visits(p)
     nd = len(p.duty_dates)
     o = p.matrix.index(p.district.office)
-    rows = [o] + [v[0] for v in vs]
-    idx = np.array(rows)
-    dist = p.matrix.metres[np.ix_(idx, idx)].astype(np.int64)
-    dur = p.matrix.seconds[np.ix_(idx, idx)].astype(np.int64)
+    idx = np.array([o] + [v.row for v in vs])
+    dist = np.ascontiguousarray(p.matrix.metres[np.ix_(idx, idx)], dtype=np.int64)
+    dur = np.ascontiguousarray(p.matrix.seconds[np.ix_(idx, idx)], dtype=np.int64)
     clients = []
-    for _row, day, dwell in vs:
-        deliv = [0] * nd
-        if day is not None:
-            deliv[day] = 1
-        clients.append(pyvrp.Client(location=len(clients) + 1, delivery=deliv, service_duration=dwell))
+    for k, v in enumerate(vs):
+        delivery = [0] * nd
+        if v.day is not None:
+            delivery[v.day] = 1
+        clients.append(pyvrp.Client(location=k + 1, delivery=delivery, service_duration=v.dwell, required=True))
     types = []
     for d in range(nd):
         cap = [0] * nd
         cap[d] = len(vs)
-        types.append(pyvrp.VehicleType(num_available=per_day, capacity=cap, shift_duration=SHIFT.seconds))
+        types.append(
+            pyvrp.VehicleType(
+                num_available=per_day, capacity=cap, tw_early=SHIFT.start_s, tw_late=SHIFT.end_s,
+                shift_duration=SHIFT.seconds,
+                max_distance=np.iinfo(np.int64).max if max_distance is None else max_distance,
+            )
+        )  # fmt: skip
     data = pyvrp.ProblemData(
-        locations=[pyvrp.Location(0, 0) for _ in rows], clients=clients, depots=[pyvrp.Depot(0)],
+        locations=[pyvrp.Location(0, 0) for _ in idx], clients=clients, depots=[pyvrp.Depot(0)],
         vehicle_types=types, distance_matrices=[dist], duration_matrices=[dur],
     )  # fmt: skip
     left = max(0.05, budget - (time.perf_counter() - t0))
-    res = pyvrp.solve(data, stop=MaxRuntime(left), seed=0, display=False)
-    return (
-        [[rows[act.idx] for act in r.schedule() if act.is_client()] for r in res.best.routes()]
-        if res.best.is_feasible()
-        else []
-    )
+    res = pyvrp.solve(data, stop=MaxRuntime(left), seed=0, display=False, collect_stats=False)
+    # activity idx is the 0-based client index; vehicle type index is the day
+    return [
+        (r.vehicle_type(), [(vs[a.idx].row, a.idx) for a in r.schedule() if a.is_client()]) for r in res.best.routes()
+    ]
 
 
-def plain_ortools(p: WeekProblem, per_day: int, budget: float) -> list[list[int]]:
+def plain_ortools(p: WeekProblem, vs: list[V], per_day: int, budget: float) -> Routes:
     t0 = time.perf_counter()
-    vs = visits(p)
     nd = len(p.duty_dates)
     o = p.matrix.index(p.district.office)
-    rows = [o] + [v[0] for v in vs]
-    idx = np.array(rows)
+    idx = np.array([o] + [v.row for v in vs])
     dist = p.matrix.metres[np.ix_(idx, idx)].astype(np.int64)
-    dwell = np.array([0] + [v[2] for v in vs])
+    dwell = np.array([0] + [v.dwell for v in vs], dtype=np.int64)
     dur = p.matrix.seconds[np.ix_(idx, idx)].astype(np.int64) + dwell[:, None]
     nv = nd * per_day
-    man = pywrapcp.RoutingIndexManager(len(rows), nv, 0)
+    man = pywrapcp.RoutingIndexManager(len(idx), nv, 0)
     rt = pywrapcp.RoutingModel(man)
     rt.SetArcCostEvaluatorOfAllVehicles(rt.RegisterTransitMatrix(dist.tolist()))
-    rt.AddDimension(rt.RegisterTransitMatrix(dur.tolist()), 0, SHIFT.seconds, True, "T")
-    for i, (_r, day, _d) in enumerate(vs, start=1):
-        if day is not None:
-            rt.VehicleVar(man.NodeToIndex(i)).SetValues([-1, *range(day * per_day, (day + 1) * per_day)])
+    rt.AddDimension(rt.RegisterTransitMatrix(dur.tolist()), 0, SHIFT.seconds, True, "Time")
+    for k, v in enumerate(vs, start=1):
+        i = man.NodeToIndex(k)
+        rt.AddDisjunction([i], PENALTY)
+        if v.day is not None:
+            rt.VehicleVar(i).SetValues([-1, *range(v.day * per_day, (v.day + 1) * per_day)])
     prm = pywrapcp.DefaultRoutingSearchParameters()
     prm.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     prm.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    prm.time_limit.FromMilliseconds(int(1000 * max(0.05, budget - (time.perf_counter() - t0))))
+    prm.time_limit.FromMilliseconds(max(50, int(1000 * (budget - (time.perf_counter() - t0)))))
     sol = rt.SolveWithParameters(prm)
     if sol is None:
         return []
-    out = []
+    out: Routes = []
     for k in range(nv):
         i, r = sol.Value(rt.NextVar(rt.Start(k))), []
         while not rt.IsEnd(i):
-            r.append(rows[man.IndexToNode(i)])
+            node = man.IndexToNode(i)
+            r.append((vs[node - 1].row, node - 1))
             i = sol.Value(rt.NextVar(i))
-        out.append(r)
+        out.append((k // per_day, r))
     return out
 
 
-def ours(p: WeekProblem, per_day: int, budget: float, engine: str) -> list[list[int]]:
+# ------------------------------------------------------------------ ours
+def ours(p: WeekProblem, vs: list[V], per_day: int, budget: float, engine: str, repeatable: bool) -> Routes:
     officers = {d: [f"P{k}" for k in range(per_day)] for d in p.duty_dates}
-    res = plan_routes(p, {}, officers, time_limit=budget, seed=0, engine=engine)
+    res = plan_routes(p, {}, officers, time_limit=budget, seed=0, engine=engine, repeatable=repeatable)
+    pinned = {(v.yard, v.day): k for k, v in enumerate(vs) if v.day is not None}
+    free = {v.yard: k for k, v in enumerate(vs) if v.day is None}
     m = p.matrix
-    if res.dropped:
-        return []
-    return [[m.index(s.gate) for s in r.stops] for r in res.routes]
+    out: Routes = []
+    for r in res.routes:
+        day = p.duty_dates.index(r.date)
+        stops = [(m.index(s.gate), pinned.get((s.courtyard, day), free.get(s.courtyard, -1))) for s in r.stops]
+        out.append((day, stops))
+    return out
+
+
+# ------------------------------------------------------------------ runs
+def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps: int) -> dict:
+    totals, longs, walls, bads = [], [], [], []
+    for _ in range(reps):
+        t = time.perf_counter()
+        routes = fn()
+        walls.append(time.perf_counter() - t)
+        if any(v < 0 for _, r in routes for _, v in r):
+            total, longest, bad = 0, 0, ["a stop matches no visit"]
+        else:
+            total, longest, bad = check(p, vs, routes)
+        totals.append(total)
+        longs.append(longest)
+        bads.append(bad)
+        if bad:
+            print(f"  VIOLATIONS {label}: {'; '.join(bad[:5])}", file=sys.stderr, flush=True)
+    k = sorted(range(reps), key=lambda i: totals[i])[(reps - 1) // 2]  # the median run (by total)
+    print(f"  {label}: totals {totals} walls {[round(w, 2) for w in walls]}", file=sys.stderr, flush=True)
+    return {
+        "total": totals[k], "longest": longs[k], "wall": statistics.median(walls),
+        "ok": not any(bads), "bad": bads[k],
+    }  # fmt: skip
+
+
+def fmt(r: dict) -> str:
+    flag = "" if r["ok"] else " ⚠"
+    return f"{r['total']:,}{flag}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--budgets", type=float, nargs="+", default=[1, 5])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[40, 200])
+    ap.add_argument("--instances", nargs="+", default=["40", "200", "1000", "haidian"])
+    ap.add_argument("--budgets", type=float, nargs="+", default=[1, 5, 30])
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--skip-30-at", type=int, default=None, help="skip 30 s from this many courtyards up")
+    ap.add_argument("--balanced", action="store_true", help="balanced mode instead of distance mode")
     a = ap.parse_args()
-    print("| courtyards | solver | budget s | total m | longest m | wall s | ratio to PyVRP |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
-    for n in a.sizes:
-        per_day = {40: 2, 200: 4}.get(n, 20)
-        p = problem_for(instance(n), per_day)
+    if a.balanced:
+        print(
+            "| instance | budget s | ours (balance 1) total / longest | wall s | PyVRP capped at our longest | ratio |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+    else:
+        print("| instance | budget s | solver | total m | longest m | wall s | ours/PyVRP |")
+        print("|---|---:|---|---:|---:|---:|---:|")
+    for name, district, per_day in instances(a.instances):
+        p1 = problem_for(single_gate(district), per_day)
+        vs1 = visits_of(p1)
+        multi = any(len(y.gates) > 1 for y in district.courtyards)
+        pm = problem_for(district, per_day) if multi else None
+        vsm = visits_of(pm) if pm else None
+        n = len(district.courtyards)
+        print(f"# {name}: {n} courtyards, {len(vs1)} visits, {per_day} officers/day", file=sys.stderr, flush=True)
         for b in a.budgets:
-            rows = []
-            for name, fn in [
-                ("PyVRP (plain)", lambda: plain_pyvrp(p, per_day, b)),
-                ("OR-Tools (plain, PCA+GLS)", lambda: plain_ortools(p, per_day, b)),
-                ("ours, PyVRP engine", lambda: ours(p, per_day, b, "pyvrp")),
-                ("ours, OR-Tools engine", lambda: ours(p, per_day, b, "ortools")),
-            ]:
-                t = time.perf_counter()
-                routes = fn()
-                wall = time.perf_counter() - t
-                total, longest = score(p, routes) if routes else (0, 0)
-                rows.append((name, total, longest, wall))
-            base = rows[0][1] or 1
-            for name, total, longest, wall in rows:
-                cell = f"{total:,}" if total else "infeasible/dropped"
-                print(f"| {n} | {name} | {b:g} | {cell} | {longest:,} | {wall:.1f} | {total / base:.3f} |", flush=True)
+            if b >= 30 and a.skip_30_at is not None and n >= a.skip_30_at:
+                continue
+            reps = 1 if b >= 30 else a.reps
+            if a.balanced:
+                pb = problem_for(single_gate(district), per_day, balance=1.0)
+                o = run("ours balanced", functools.partial(ours, pb, vs1, per_day, b, "pyvrp", True), pb, vs1, reps)
+                capped = functools.partial(plain_pyvrp, p1, vs1, per_day, b, o["longest"])
+                pv = run("pyvrp capped", capped, p1, vs1, reps)
+                ratio = o["total"] / pv["total"] if pv["total"] else float("nan")
+                print(
+                    f"| {name} | {b:g} | {fmt(o)} / {o['longest']:,} | {o['wall']:.2f} | "
+                    f"{fmt(pv)} / {pv['longest']:,} ({pv['wall']:.2f} s) | {ratio:.3f} |", flush=True,
+                )  # fmt: skip
+                continue
+            res = {}
+            single = (p1, vs1, per_day, b)
+            solvers: list[tuple[str, Callable[[], Routes], WeekProblem, list[V]]] = [
+                ("PyVRP (plain)", functools.partial(plain_pyvrp, *single), p1, vs1),
+                ("OR-Tools (plain, PCA+GLS)", functools.partial(plain_ortools, *single), p1, vs1),
+                ("ours, repeatable (PyVRP engine)", functools.partial(ours, *single, "pyvrp", True), p1, vs1),
+                ("ours, full budget (PyVRP engine)", functools.partial(ours, *single, "pyvrp", False), p1, vs1),
+                ("ours, OR-Tools engine", functools.partial(ours, *single, "ortools", True), p1, vs1),
+            ]
+            if pm is not None and vsm is not None:
+                gates = functools.partial(ours, pm, vsm, per_day, b, "pyvrp", True)
+                solvers.append(("ours, repeatable, choosing gates", gates, pm, vsm))
+            for label, fn, p, vs in solvers:
+                res[label] = run(label, fn, p, vs, reps)
+            base = res["PyVRP (plain)"]["total"]
+            for label, r in res.items():
+                ratio = f"{r['total'] / base:.3f}" if label.startswith("ours") and base else ""
+                print(
+                    f"| {name} | {b:g} | {label} | {fmt(r)} | {r['longest']:,} | {r['wall']:.2f} | {ratio} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
