@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
+from patrolplan._budget import configure_cp_sat
 from patrolplan.courtyards import Courtyard
 from patrolplan.errors import InfeasibleWeekError, InvalidInputError
 from patrolplan.problem import WeekProblem
@@ -368,10 +369,7 @@ def plan_desks(
         *_fifteen_terms(problem, dm, standings),
     ]
     dm.model.minimize(cp_model.LinearExpr.sum(terms))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = int(seed)
+    solver = configure_cp_sat(cp_model.CpSolver(), time_limit, seed)
     status = solver.solve(dm.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         msg = (

@@ -24,6 +24,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from patrolplan._budget import configure_cp_sat
 from patrolplan.desk import DeskDay
 from patrolplan.errors import InsufficientStaffError, InvalidInputError
 from patrolplan.problem import WeekProblem
@@ -481,10 +482,7 @@ def _explain(rm: _RosterModel, time_limit: float, seed: int, fixed: Sequence[Ros
 
 
 def _solver(time_limit: float, seed: int) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = int(seed)
+    solver: cp_model.CpSolver = configure_cp_sat(cp_model.CpSolver(), time_limit, seed)
     return solver
 
 

@@ -23,6 +23,7 @@ import datetime as dt
 import itertools
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -387,13 +388,10 @@ def plan_routes(
                 f"takes longer than the longest shift ({longest} s)"
             )
 
-    engine = _pick_engine(problem, visits, riders, engine)
-    if engine == "pyvrp":
-        plans = _solve_with_pyvrp(
-            problem, riders, visits, impossible, time_limit=time_limit, seed=seed, repeatable=repeatable
-        )
-    else:
-        plans = _solve_with_ortools(
+    chosen = _pick_engine(problem, visits, riders, engine)
+
+    def ortools(limit: float) -> _Assigned:
+        return _solve_with_ortools(
             problem,
             riders,
             visits,
@@ -403,10 +401,44 @@ def plan_routes(
             secs,
             metres,
             dwell,
-            time_limit=time_limit,
+            time_limit=limit,
             seed=seed,
         )
-    return _build_result(problem, riders, visits, plans, impossible, dropped, engine)
+
+    if chosen == "ortools":
+        return _build_result(problem, riders, visits, ortools(time_limit), impossible, dropped, "ortools")
+    if engine == "pyvrp":
+        plans = _solve_with_pyvrp(
+            problem, riders, visits, impossible, time_limit=time_limit, seed=seed, repeatable=repeatable
+        )
+        return _build_result(problem, riders, visits, plans, impossible, dropped, "pyvrp")
+    # auto: a portfolio of both engines, the better plan wins. OR-Tools' greedy descent ends by
+    # itself (well inside the limit, which only caps it); PyVRP gets its iteration budget from
+    # the same limit, so neither result depends on how busy the machine is.
+    started = time.perf_counter()
+    first = _build_result(problem, riders, visits, ortools(time_limit), impossible, list(dropped), "ortools")
+    # a whole-budget (not repeatable) search gets what OR-Tools left of the limit
+    left = time_limit if repeatable else max(0.2, time_limit - (time.perf_counter() - started))
+    candidates = [
+        first,
+        _build_result(
+            problem,
+            riders,
+            visits,
+            _solve_with_pyvrp(problem, riders, visits, impossible, time_limit=left, seed=seed, repeatable=repeatable),
+            impossible,
+            list(dropped),
+            "pyvrp",
+        ),
+    ]
+    return min(candidates, key=_score)
+
+
+def _score(result: RoutingResult) -> tuple[int, int, int]:
+    """Fewer visits left out first, then the shorter total, then the shorter longest route."""
+    total = sum(r.distance_m for r in result.routes)
+    longest = max((r.distance_m for r in result.routes), default=0)
+    return (len(result.dropped), total, longest)
 
 
 def _pick_engine(problem: WeekProblem, visits: Sequence[_Visit], riders: Sequence[_Rider], engine: str) -> str:
@@ -441,8 +473,10 @@ def _solve_with_pyvrp(
         if v in impossible:
             continue
         tw = visit.windows[0] if visit.windows else None
+        any_day = len(visit.days) == len(problem.duty_dates)
+        days: tuple[int | None, ...] = (None,) if any_day else visit.days
         for gate in visit.gates:
-            for day in visit.days:
+            for day in days:
                 alts.append(Alternative(v, matrix.index(gate), day, visit.dwell_s, tw))
     n_days = len(problem.duty_dates)
     base = np.minimum(matrix.metres, UNREACHABLE).astype(np.int64)
@@ -495,7 +529,7 @@ def _solve_with_pyvrp(
         seq: list[tuple[int, int]] = []
         for a, _arrive in route.stops:
             alt = alts[a]
-            if alt.day == rider.day_index and alt.visit not in taken:
+            if alt.day in (None, rider.day_index) and alt.visit not in taken:
                 taken.add(alt.visit)
                 seq.append((alt.visit, matrix.sites[alt.site]))
         timed = _retime(problem, visits, rider, seq)
@@ -552,8 +586,9 @@ def _balance_caps(
         sites = [office] + [alts[a].site for a, _t in route.stops] + [office]
         totals[day] += int(sum(by_day[day][a, b] for a, b in itertools.pairwise(sites)))
     for alt in alts:
-        trip = int(by_day[alt.day][office, alt.site] + by_day[alt.day][alt.site, office])
-        longest_trip[alt.day] = max(longest_trip[alt.day], trip)
+        for day in range(n_days) if alt.day is None else (alt.day,):
+            trip = int(by_day[day][office, alt.site] + by_day[day][alt.site, office])
+            longest_trip[day] = max(longest_trip[day], trip)
     # a day's work is shared by its officers (each rides one trip per shift)
     count = [len({r.officer for r in riders if r.day_index == d}) for d in range(n_days)]
     margin = 1.0 + 0.25 / max(weight, 0.01)
