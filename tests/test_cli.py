@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import patrolplan as pp
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 WEEK = "2026-W49"
@@ -264,3 +266,57 @@ def test_help_of_every_command_has_usage_and_examples(helps: dict[str, Run], com
     assert "Usage: patrolplan" in result.stdout
     assert "Examples:" in result.stdout
     assert f"patrolplan {command}".strip() in result.stdout.split("Examples:", 1)[1]
+
+
+def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
+    """``patrolplan serve --host 0.0.0.0`` with no token exits 2 with one line saying what to do."""
+    env_token = os.environ.pop("PATROLPLAN_API_TOKEN", None)
+    try:
+        done = run(["serve", "--host", "0.0.0.0", "--port", "8999"], tmp_path)
+    finally:
+        if env_token is not None:
+            os.environ["PATROLPLAN_API_TOKEN"] = env_token
+    assert done.code == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: refusing to listen on 0.0.0.0 without a token")
+    assert "Traceback" not in done.stderr
+
+
+def test_plan_all_plans_every_folder_and_names_the_broken_one(tmp_path: Path) -> None:
+    """``patrolplan plan-all`` plans each district folder, writes the summary, and names a broken community."""
+    from patrolplan.many import generate_communities
+
+    generate_communities(3, tmp_path / "districts", seed=3)
+    (tmp_path / "districts" / "c001" / "streets.osm").write_text("<osm><way", encoding="utf-8")
+    done = run(
+        [
+            "plan-all",
+            "--districts",
+            "districts",
+            "--week",
+            WEEK,
+            "--workers",
+            "2",
+            "--out",
+            "o",
+            "--time-limit",
+            "2",
+            "--history",
+            "h.sqlite",
+        ],
+        tmp_path,
+    )
+    assert done.code == 1
+    assert "planned 2 of 3 communities" in done.stdout
+    assert done.stderr.strip().startswith("error: c001:")
+    assert {p.name for p in (tmp_path / "o").iterdir()} >= {
+        "c000",
+        "c002",
+        "summary.csv",
+        "summary.xlsx",
+        "overview.html",
+    }
+    assert (tmp_path / "o" / "c000" / "plan.json").exists()
+    saved = pp.History(tmp_path / "h.sqlite").weeks(None)
+    assert len(saved) == 2

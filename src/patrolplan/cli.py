@@ -795,6 +795,113 @@ def summary(
     _console().print(text, markup=False, highlight=False)
 
 
+# ---------------------------------------------------------------------- serve
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; a non-loopback one needs a token or --insecure.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    history: HistoryOpt = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            metavar="PATH",
+            help="File whose first line is the bearer token (default: $PATROLPLAN_API_TOKEN).",
+        ),
+    ] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Allow a non-loopback --host without a token.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Serve the planning HTTP API (FastAPI under uvicorn); see docs/api.md.
+
+    Examples:
+
+    \b
+      patrolplan serve
+      PATROLPLAN_API_TOKEN=... patrolplan serve --host 0.0.0.0 --port 8080 --history plans.sqlite
+    """
+    from patrolplan.serve import read_token
+    from patrolplan.serve import serve as run_server
+
+    with _guard(ctx, debug):
+        run_server(host, port, history, read_token(token_file), insecure)
+
+
+# ---------------------------------------------------------------------- plan-all
+_EXAMPLES_PLAN_ALL = """Examples:
+
+\b
+  patrolplan plan-all --districts subdistrict/ --week 2026-W49
+  patrolplan plan-all --districts subdistrict/ --week 2026-W49 --workers 2 --out out/w49
+  patrolplan plan-all --districts /shared/city/ --week 2026-W49 --scheduler tcp://10.0.0.5:8786
+"""
+
+
+@app.command("plan-all", epilog=_EXAMPLES_PLAN_ALL)
+def plan_all_command(
+    ctx: typer.Context,
+    districts: Annotated[
+        Path, typer.Option("--districts", metavar="DIR", help="A directory of district folders (one per community).")
+    ],
+    week: WeekOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", metavar="N", min=1, help="Local cluster size (default: one per core)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="DIR", help="Output folder (default: out/<week>/).")
+    ] = None,
+    history: HistoryOpt = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", metavar="SECONDS", help="Solver seconds per community and week.")
+    ] = 10.0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Random seed (same inputs and seed, same plans).")
+    ] = 0,
+    debug: DebugOpt = False,
+) -> None:
+    """Plan every community under DIR on Dask, and write a sub-district summary.
+
+    Writes each community's exports into <out>/<folder>/ (or error.txt),
+    summary.csv and summary.xlsx (one row per community: coverage, dropped
+    visits, staff-days, km, desks, errors) and overview.html (one map of all
+    communities), and saves every plan to the history. Exits 1 if some
+    community could not be planned (the others are still planned).
+    """
+    import csv
+
+    from patrolplan.many import plan_all
+
+    with _guard(ctx, debug):
+        wk = _week(week)
+        target = plan_all(
+            districts,
+            wk,
+            scheduler=scheduler,
+            workers=workers,
+            out=out,
+            history=pp.History(history),
+            params=pp.SolveParams(time_limit=time_limit, seed=seed),
+            progress=sys.stderr.isatty(),
+        )
+        with (target / "summary.csv").open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    failed = [r for r in rows if r["status"] != "ok"]
+    typer.echo(f"{wk}: planned {len(rows) - len(failed)} of {len(rows)} communities; wrote {target}")
+    for r in failed:
+        typer.echo(f"error: {r['community']}: {_one_line(r['error'])}", err=True)
+    raise typer.Exit(1 if failed else 0)
+
+
 def main() -> None:
     """Entry point of the ``patrolplan`` command."""
     app(prog_name="patrolplan")
