@@ -189,6 +189,7 @@ OPERATIONS = [
     ("GET", "/v1/plans/{week}/gpx/{rider}/{date}"),
     ("POST", "/v1/plans/{week}/done"),
     ("POST", "/v1/plans/{week}/cancel"),
+    ("POST", "/v1/plans/{week}/replan"),
     ("POST", "/v1/districts"),
     ("GET", "/v1/districts/{district_id}"),
 ]
@@ -236,6 +237,7 @@ def test_openapi_lists_the_issue_endpoints(client: httpx.Client) -> None:
         "/v1/plans/{week}/cancel",
         "/v1/plans/{week}/done",
         "/v1/plans/{week}/gpx/{rider}/{date}",
+        "/v1/plans/{week}/replan",
         "/v1/plans/{week}/roster.xlsx",
         "/v1/plans/{week}/routes.geojson",
         "/v1/plans/{week}/week.ics",
@@ -383,6 +385,28 @@ def test_done_and_cancel_mark_the_history(client: httpx.Client, server: Server) 
     assert {d.status for d in past.desks} == {"done"}
     r = client.post("/v1/plans/2026-W36/done", json={"community": doc["community"], "courtyard": "NOPE"})
     assert r.status_code == 404
+
+
+def test_replan_keeps_done_days_and_counts_changes(client: httpx.Client, server: Server) -> None:
+    """POST replan: an officer ill from Wednesday; Tuesday stays, the officer is gone after, changes are counted."""
+    doc = client.post("/v1/plans", json=_plan_body("2026-W38")).json()
+    tuesday, wednesday = doc["duty_days"][0], doc["duty_days"][1]
+    ill = next(e["staff"] for e in doc["roster"] if e["date"] == wednesday and e["role"] == "patrol")
+    r = client.post(
+        "/v1/plans/2026-W38/replan",
+        json={"from_date": wednesday, "absent": [ill], "time_limit": 1, "community": doc["community"]},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body["changes"]) == {"people_moved", "desks_moved", "stops_moved"}
+    assert body["changes"]["people_moved"] >= 1
+    new = body["plan"]
+    assert [x for x in new["routes"] if x["date"] == tuesday] == [x for x in doc["routes"] if x["date"] == tuesday]
+    assert ill not in {e["staff"] for e in new["roster"] if e["date"] >= wednesday}
+    saved = pp.History(server.history).load("2026-W38", community=doc["community"])
+    assert saved["roster"] == new["roster"]
+    r = client.post("/v1/plans/2026-W38/replan", json={"from_date": wednesday, "absent": ["Nobody Here"]})
+    assert r.status_code == 422
 
 
 # ------------------------------------------------------------------------ uploads

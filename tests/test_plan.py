@@ -108,3 +108,17 @@ def test_bad_week_string_raises_invalid_week() -> None:
     """A week that does not exist is refused with a message that says how to write one."""
     with pytest.raises(pp.InvalidWeekError, match="2026-W99 does not exist"):
         pp.WeekProblem(pp.load_district(), pp.load_staff(), "2026-W99")
+
+
+def test_plan_read_back_from_its_json_is_the_same_plan(plan: pp.Plan) -> None:
+    """Plan.from_json rebuilds a saved plan: same document, and it still passes the checker."""
+    again = pp.Plan.from_json(plan.to_json(), plan.problem)
+    assert again.to_json() == plan.to_json()
+    assert again.check() == []
+
+
+def test_plan_json_of_another_week_is_refused(plan: pp.Plan) -> None:
+    """A saved plan is only read back against the same week and community."""
+    doc = dict(plan.to_json(), week="2026-W50")
+    with pytest.raises(pp.InvalidInputError, match="the saved plan is for"):
+        pp.Plan.from_json(doc, plan.problem)

@@ -242,6 +242,33 @@ class MarkRequest(BaseModel):
     courtyard: str | None = Field(None, max_length=64, description="Only the desk at this courtyard")
 
 
+class ReplanRequest(BaseModel):
+    """Re-plan the rest of a saved week: someone is absent, or a courtyard became a hot spot."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"from_date": "2026-12-02", "absent": ["Liu Qiang"], "time_limit": 2}]},
+    )
+
+    from_date: dt.date = Field(description="First day to re-plan; earlier days are kept as they were")
+    absent: list[str] = Field(
+        default_factory=list, max_length=100, description="Staff (ids or names) absent from then on"
+    )
+    hot_spots: list[str] = Field(default_factory=list, max_length=500, description="Courtyards to treat as hot spots")
+    district: str = Field("default", max_length=64, description="The district the week was planned on")
+    community: str | None = Field(None, max_length=200, description="Needed when the history holds several")
+    staff: list[StaffRecord] | str | None = Field(None, description="Staff the week was planned with (default pool)")
+    time_limit: float | None = Field(None, gt=0, description="Solve seconds (default and maximum: server settings)")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class ReplanResult(BaseModel):
+    """The re-planned week and how much of what was announced changed."""
+
+    changes: dict[str, int] = Field(description="people_moved, desks_moved, stops_moved")
+    plan: PlanDoc
+
+
 class MarkResult(BaseModel):
     """What a mark changed."""
 
@@ -1182,6 +1209,52 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def post_cancel(week: str, body: MarkBody = None) -> MarkResult:
         """Record that a saved week (or one day, or one desk) was cancelled."""
         return await mark(week, "cancelled", body)
+
+    @v1.post(
+        "/plans/{week}/replan",
+        response_model=ReplanResult,
+        responses={**_NOT_FOUND_DOC, **_BUSY_DOC},
+        tags=["plans"],
+        summary="Re-plan the rest of a saved week",
+    )
+    async def post_replan(week: str, request: ReplanRequest) -> Response:
+        """Keep the days before ``from_date``, re-plan the rest with as few changes as possible, save it.
+
+        The same as ``patrolplan replan``; the answer counts people, desks and stops moved.
+        """
+        wk = pp.Week.parse(week)
+        limit = settings.default_time_limit if request.time_limit is None else request.time_limit
+        if limit > settings.max_time_limit:
+            msg = f"time_limit {limit:g} s is more than this server allows ({settings.max_time_limit:g} s)"
+            raise pp.InvalidInputError(msg, items=["time_limit"])
+        staff = _staff(request.staff)
+        district_id = request.district.strip()
+        if district_id != "default":
+            districts.meta(district_id)
+
+        def solve() -> dict[str, Any]:
+            doc = history.load(wk, community=request.community)
+            district = districts.get(district_id, None)
+            past = history.past(wk, community=district.name)
+            try:
+                problem = pp.WeekProblem(district, staff, wk, past=past)
+                announced = pp.Plan.from_json(doc, problem)
+                new, changes = pp.replan(
+                    announced,
+                    from_date=request.from_date,
+                    absent=request.absent,
+                    hot_spots=request.hot_spots,
+                    params=pp.SolveParams(time_limit=limit, seed=request.seed),
+                )
+            except pp.NotFoundError as exc:  # a person or courtyard named in the body: bad input
+                raise pp.InvalidInputError(exc.message, items=exc.items) from exc
+            new_doc = new.to_json()
+            history.save(new_doc)
+            return {"changes": changes, "plan": new_doc}
+
+        async with slots.slot():
+            result = await run_in_threadpool(solve)
+        return JSONResponse(result)
 
     # ----------------------------------------------------------- districts
     @v1.post(

@@ -42,7 +42,6 @@ from patrolplan.export._common import (
     shift_label,
     window_label,
 )
-from patrolplan.roster import BrokenRule
 
 __all__ = ["app", "main"]
 
@@ -633,80 +632,9 @@ def cancel(
 
 
 # ---------------------------------------------------------------------- replan
-def _date(text: str | None) -> dt.date | None:
-    return None if text is None else dt.date.fromisoformat(text)
-
-
-def _dt(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-def _routes_from_doc(doc: Mapping[str, Any]) -> tuple[pp.Route, ...]:
-    return tuple(
-        pp.Route(
-            date=dt.date.fromisoformat(r["date"]),
-            rider=str(r["rider"]),
-            slot=int(r["slot"]),
-            shift=str(r["shift"]),
-            start=_dt(r["start"]),
-            end=_dt(r["end"]),
-            stops=tuple(
-                pp.Stop(str(s["courtyard"]), int(s["gate"]), _dt(s["arrive"]), _dt(s["depart"]), str(s["purpose"]))
-                for s in r["stops"]
-            ),
-            path=tuple(int(n) for n in r["path"]),
-            distance_m=int(r["distance_m"]),
-            duration_s=int(r["duration_s"]),
-        )
-        for r in doc.get("routes", [])
-    )
-
-
-def _roster_from_doc(doc: Mapping[str, Any]) -> pp.Roster:
-    entries = tuple(
-        pp.RosterEntry(
-            date=dt.date.fromisoformat(e["date"]),
-            staff=str(e["staff"]),
-            name=str(e["name"]),
-            role=pp.Role(e["role"]),
-            shift=str(e["shift"]),
-            windows=tuple(e.get("windows", [])),
-            desk=e.get("desk"),
-        )
-        for e in doc.get("roster", [])
-    )
-    broken = tuple(
-        BrokenRule(str(b["rule"]), str(b["detail"]), tuple(b.get("items", []))) for b in doc.get("broken_rules", [])
-    )
-    return pp.Roster(entries, broken)
-
-
 def plan_from_doc(doc: Mapping[str, Any], problem: pp.WeekProblem) -> pp.Plan:
-    """Rebuild a :class:`~patrolplan.Plan` from its saved ``plan.json`` dict and the week's problem.
-
-    Raises
-    ------
-    InvalidInputError
-        If the saved plan belongs to another week or community.
-    """
-    if str(doc.get("week")) != str(problem.week) or doc.get("community") != problem.district.name:
-        msg = (
-            f"the saved plan is for {doc.get('community')} {doc.get('week')}, "
-            f"not {problem.district.name} {problem.week}; pass the same --district"
-        )
-        raise pp.InvalidInputError(msg, items=[str(doc.get("week"))])
-    solve = doc.get("solve", {})
-    params = pp.SolveParams(
-        time_limit=float(solve.get("time_limit", 10)),
-        seed=int(solve.get("seed", 0)),
-        engine=solve.get("engine", "auto"),
-    )
-    desks = tuple(
-        pp.DeskDay(dt.date.fromisoformat(d["date"]), str(d["courtyard"]), str(d.get("reason", "")))
-        for d in doc.get("desks", [])
-    )
-    dropped = tuple(pp.Dropped(str(d["courtyard"]), str(d["reason"]), _date(d.get("date"))) for d in doc["dropped"])
-    return pp.Plan(problem, _routes_from_doc(doc), desks, _roster_from_doc(doc), dropped, params)
+    """Rebuild a saved plan (see :meth:`patrolplan.Plan.from_json`)."""
+    return pp.Plan.from_json(doc, problem)
 
 
 @app.command()

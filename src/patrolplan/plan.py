@@ -14,7 +14,7 @@ import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,8 @@ from patrolplan.errors import InvalidInputError
 from patrolplan.matrix import UNREACHABLE
 from patrolplan.options import SolveParams
 from patrolplan.problem import WeekProblem
-from patrolplan.roster import Roster, RosterEntry, check_roster, plan_roster
-from patrolplan.routing import Dropped, Route, plan_routes
+from patrolplan.roster import BrokenRule, Roster, RosterEntry, check_roster, plan_roster
+from patrolplan.routing import Dropped, Route, Stop, plan_routes
 from patrolplan.staff import Role
 
 __all__ = ["SCHEMA", "Plan", "plan_week", "replan"]
@@ -190,6 +190,17 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         """The ``plan.json`` document (schema ``patrolplan/plan@1``) as a dict."""
         return _plan_doc(self)
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any], problem: WeekProblem) -> Plan:
+        """Rebuild a plan from its ``plan.json`` dict (e.g. read from the history) and its week's problem.
+
+        Raises
+        ------
+        InvalidInputError
+            If the document belongs to another week or community.
+        """
+        return _plan_from_doc(doc, problem)
 
     def to_json_text(self) -> str:
         """``to_json()`` as UTF-8 JSON text (Chinese kept readable)."""
@@ -567,3 +578,80 @@ def _plan_doc(plan: Plan) -> dict[str, Any]:
         },
         "solve": {"time_limit": plan.params.time_limit, "seed": plan.params.seed, "engine": plan.params.engine},
     }
+
+
+# ---------------------------------------------------------------------- reading plan.json back
+def _doc_date(text: str | None) -> dt.date | None:
+    return None if text is None else dt.date.fromisoformat(text)
+
+
+def _doc_dt(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _routes_from_doc(doc: Mapping[str, Any]) -> tuple[Route, ...]:
+    return tuple(
+        Route(
+            date=dt.date.fromisoformat(r["date"]),
+            rider=str(r["rider"]),
+            slot=int(r["slot"]),
+            shift=str(r["shift"]),
+            start=_doc_dt(r["start"]),
+            end=_doc_dt(r["end"]),
+            stops=tuple(
+                Stop(str(s["courtyard"]), int(s["gate"]), _doc_dt(s["arrive"]), _doc_dt(s["depart"]), str(s["purpose"]))
+                for s in r["stops"]
+            ),
+            path=tuple(int(n) for n in r["path"]),
+            distance_m=int(r["distance_m"]),
+            duration_s=int(r["duration_s"]),
+        )
+        for r in doc.get("routes", [])
+    )
+
+
+def _roster_from_doc(doc: Mapping[str, Any]) -> Roster:
+    entries = tuple(
+        RosterEntry(
+            date=dt.date.fromisoformat(e["date"]),
+            staff=str(e["staff"]),
+            name=str(e["name"]),
+            role=Role(e["role"]),
+            shift=str(e["shift"]),
+            windows=tuple(e.get("windows", [])),
+            desk=e.get("desk"),
+        )
+        for e in doc.get("roster", [])
+    )
+    broken = tuple(
+        BrokenRule(str(b["rule"]), str(b["detail"]), tuple(b.get("items", []))) for b in doc.get("broken_rules", [])
+    )
+    return Roster(entries, broken)
+
+
+def _plan_from_doc(doc: Mapping[str, Any], problem: WeekProblem) -> Plan:
+    """Rebuild a :class:`~patrolplan.Plan` from its saved ``plan.json`` dict and the week's problem.
+
+    Raises
+    ------
+    InvalidInputError
+        If the saved plan belongs to another week or community.
+    """
+    if str(doc.get("week")) != str(problem.week) or doc.get("community") != problem.district.name:
+        msg = (
+            f"the saved plan is for {doc.get('community')} {doc.get('week')}, "
+            f"not {problem.district.name} {problem.week}; load the same district"
+        )
+        raise InvalidInputError(msg, items=[str(doc.get("week"))])
+    solve = doc.get("solve", {})
+    params = SolveParams(
+        time_limit=float(solve.get("time_limit", 10)),
+        seed=int(solve.get("seed", 0)),
+        engine=solve.get("engine", "auto"),
+    )
+    desks = tuple(
+        DeskDay(dt.date.fromisoformat(d["date"]), str(d["courtyard"]), str(d.get("reason", "")))
+        for d in doc.get("desks", [])
+    )
+    dropped = tuple(Dropped(str(d["courtyard"]), str(d["reason"]), _doc_date(d.get("date"))) for d in doc["dropped"])
+    return Plan(problem, _routes_from_doc(doc), desks, _roster_from_doc(doc), dropped, params)
