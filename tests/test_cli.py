@@ -320,3 +320,20 @@ def test_plan_all_plans_every_folder_and_names_the_broken_one(tmp_path: Path) ->
     assert (tmp_path / "o" / "c000" / "plan.json").exists()
     saved = pp.History(tmp_path / "h.sqlite").weeks(None)
     assert len(saved) == 2
+
+
+def test_plan_on_a_district_folder_uses_its_own_staff(tmp_path: Path) -> None:
+    """``--district DIR`` reads the folder's streets, courtyards, district.toml and staff.csv."""
+    from patrolplan.many import generate_communities
+
+    (folder,) = generate_communities(1, tmp_path / "d", seed=5)
+    done = run(
+        ["plan", "--district", str(folder), "--week", WEEK, "--time-limit", "2", "--out", "o"],
+        tmp_path,
+        history=tmp_path / "h.sqlite",
+    )
+    assert done.code == 0, done.stderr
+    doc = json.loads((tmp_path / "o" / "plan.json").read_text(encoding="utf-8"))
+    own = {m.id for m in pp.load_staff(folder / "staff.csv")}
+    assert {e["staff"] for e in doc["roster"]} <= own
+    assert doc["community"] == pp.district_from_file(folder).name

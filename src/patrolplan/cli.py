@@ -174,8 +174,11 @@ def _load_district(district: str, courtyards: Path | None) -> pp.District:
     return pp.district_from_file(path, courtyards=courtyards)
 
 
-def _load_staff(staff: Path | None) -> pp.Staff:
+def _load_staff(staff: Path | None, area: pp.District | None = None) -> pp.Staff:
+    """``--staff``, else the district folder's own staff file, else the embedded pool."""
     _need_file(staff, "staff file")
+    if staff is None and area is not None:
+        staff = area.staff_path
     return pp.load_staff(staff)
 
 
@@ -321,7 +324,7 @@ def run_plan(
     wk = _week(week)
     with _spinner("loading the district"):
         area = _load_district(district, courtyards)
-    pool = _load_staff(staff)
+    pool = _load_staff(staff, area)
     store = pp.History(history)
     past = store.past(wk, community=area.name)
     problem = pp.WeekProblem(area, pool, wk, hot_spots=list(hot_spots), past=past)
@@ -424,7 +427,7 @@ def _check_inputs(
     except pp.PatrolplanError as exc:
         problems.append(exc.message)
     try:
-        pool = _load_staff(staff)
+        pool = _load_staff(staff, area)
         notes.append(f"staff: {len(pool)} people")
     except pp.PatrolplanError as exc:
         problems.append(exc.message)
@@ -685,7 +688,9 @@ def replan(
         saved = store.load(week, community=area.name)
         wk = pp.Week.parse(week)
         hot = [str(y["id"]) for y in saved.get("courtyards", []) if y.get("hot_spot")]
-        problem = pp.WeekProblem(area, _load_staff(staff), wk, hot_spots=hot, past=store.past(wk, community=area.name))
+        problem = pp.WeekProblem(
+            area, _load_staff(staff, area), wk, hot_spots=hot, past=store.past(wk, community=area.name)
+        )
         old = plan_from_doc(saved, problem)
         params = old.params if time_limit is None else _params(time_limit, old.params.seed)
         with _spinner(f"re-planning {wk} from {from_date}"):

@@ -100,6 +100,14 @@ class District:
             return self.preset_matrix
         return TravelMatrix.build(self.graph, self.sites)
 
+    @property
+    def staff_path(self) -> Path | None:
+        """The district folder's staff CSV/TOML/YAML (``staff_file`` in district.toml, else ``staff.csv``), if any."""
+        if self.folder is None:
+            return None
+        path = self.folder / str(self.settings.get("staff_file", "staff.csv"))
+        return path if path.exists() else None
+
     def courtyard(self, key: str) -> Courtyard:
         """Find a courtyard by id, Chinese or English name (``"C07"``, ``"春暉小區"``, ``"Chunhui"``)."""
         for yard in self.courtyards:
