@@ -17,14 +17,22 @@ PLAN_THE_WEEK = [
         "leave, mark a hot spot, plan the week (desk rotation, roster and bicycle patrol routes), look "
         "at the result and export the files the staff use."
     ),
-    new_code_cell("import matplotlib\nmatplotlib.use('Agg')\nimport patrolplan as pp\n\ndistrict = pp.load_district()\nprint(district.summary())"),
-    new_markdown_cell("## The district\nA static map (streets, courtyards, gates, the office; hot spots in red) and an interactive one."),
+    new_code_cell(
+        "import matplotlib\nmatplotlib.use('Agg')\nimport patrolplan as pp\n\ndistrict = pp.load_district()\nprint(district.summary())"
+    ),
+    new_markdown_cell(
+        "## The district\nA static map (streets, courtyards, gates, the office; hot spots in red) and an interactive one."
+    ),
     new_code_cell("pp.plot.district_map(district);"),
     new_code_cell("pp.plot.interactive_map(district)"),
     new_markdown_cell("## The staff\nThe default pool, then Wang Fang on leave on Wednesday of week 2026-W49."),
     new_code_cell("staff = pp.load_staff()\n[(m.id, m.label, sorted(r.value for r in m.roles)) for m in staff]"),
-    new_code_cell("week = pp.Week.parse('2026-W49')\nstaff = staff.with_leave('Wang Fang', week.day(2))\nstaff.get('Wang Fang').leave"),
-    new_markdown_cell("## Plan the week\nChunhui (春暉小區), where the report's patrol settled a quarrel, is a hot spot: visited every duty day."),
+    new_code_cell(
+        "week = pp.Week.parse('2026-W49')\nstaff = staff.with_leave('Wang Fang', week.day(2))\nstaff.get('Wang Fang').leave"
+    ),
+    new_markdown_cell(
+        "## Plan the week\nChunhui (春暉小區), where the report's patrol settled a quarrel, is a hot spot: visited every duty day."
+    ),
     new_code_cell(
         "problem = pp.WeekProblem(district, staff, week, hot_spots=['Chunhui'])\n"
         "plan = pp.plan_week(problem, params=pp.SolveParams(time_limit=3, seed=0))\n"
@@ -37,7 +45,9 @@ PLAN_THE_WEEK = [
     new_code_cell("pp.plot.visits_chart(plan);"),
     new_code_cell("plan.to_frame().head(10)"),
     new_markdown_cell("## Export\nThe printable roster, calendar, GPX tracks, GeoJSON and the map, in one call."),
-    new_code_cell("import tempfile\nout = tempfile.mkdtemp(prefix='patrolplan-')\nfiles = pp.export.write_all(plan, out)\nsorted(p.name for p in files)[:12]"),
+    new_code_cell(
+        "import tempfile\nout = tempfile.mkdtemp(prefix='patrolplan-')\nfiles = pp.export.write_all(plan, out)\nsorted(p.name for p in files)[:12]"
+    ),
     new_markdown_cell(
         "## Next\nTry another week (`pp.Week.parse('2026-W50')`), save plans to a history "
         "(`pp.History(path).save(plan.to_json())`) so the desk rotates and duties stay fair, or open "
@@ -66,8 +76,12 @@ WHAT_IF = [
         "baseline = pp.plan_week(base, params=params)\nrows = [row('baseline', baseline)]"
     ),
     new_markdown_cell("### A specialist absent all week"),
-    new_code_cell("absent = staff.with_leave('Li Na', week.duty_dates())\nrows.append(row('specialist absent', pp.plan_week(base.replace(staff=absent), params=params)))"),
-    new_markdown_cell("### A new courtyard\nA new compound east of the office, with one gate on the nearest street node."),
+    new_code_cell(
+        "absent = staff.with_leave('Li Na', week.duty_dates())\nrows.append(row('specialist absent', pp.plan_week(base.replace(staff=absent), params=params)))"
+    ),
+    new_markdown_cell(
+        "### A new courtyard\nA new compound east of the office, with one gate on the nearest street node."
+    ),
     new_code_cell(
         "ref = district.courtyard('C25')\nminx, miny, maxx, maxy = ref.polygon.bounds\n"
         "new = dataclasses.replace(ref, id='C41', name='新建小區', name_en='New Compound', polygon=box(minx, miny, maxx, maxy), hot_spot=False)\n"
@@ -84,7 +98,9 @@ WHAT_IF = [
         "three = dataclasses.replace(base.options, officers_per_day=3)\n"
         "rows.append(row('three riders', pp.plan_week(base.replace(options=three), params=params)))"
     ),
-    new_markdown_cell("### Heavier rotation\nLast week's routes are given as history; a heavy rotation weight avoids riding the same streets."),
+    new_markdown_cell(
+        "### Heavier rotation\nLast week's routes are given as history; a heavy rotation weight avoids riding the same streets."
+    ),
     new_code_cell(
         "last = pp.plan_week(pp.WeekProblem(district, staff, week.next(-1)), params=params)\n"
         "past = pp.PastWeeks(routes=tuple(pp.PastRoute(r.date, r.rider, r.edges(), r.slot) for r in last.routes))\n"
@@ -112,7 +128,9 @@ OWN_DISTRICT = [
         "osm = Path('..') / 'tests' / 'data' / 'beijing_haidian_cau.osm'\n"
         "district = pp.district_from_file(osm, name='學清路', name_en='Xueqing Road')\nprint(district.summary())"
     ),
-    new_markdown_cell("## The derived courtyards\nNames come from the OSM `name` / `name:zh` tags; gates from tagged entrances or the nearest street node."),
+    new_markdown_cell(
+        "## The derived courtyards\nNames come from the OSM `name` / `name:zh` tags; gates from tagged entrances or the nearest street node."
+    ),
     new_code_cell("[(y.id, y.name, y.gates, round(y.area_m2)) for y in district.courtyards]"),
     new_code_cell("pp.plot.district_map(district, labels=False);"),
     new_markdown_cell("## Plan it\nThe default staff pool works here too; one courtyard is a hot spot."),
@@ -136,7 +154,9 @@ def main() -> None:
         ("02_what_if.ipynb", WHAT_IF),
         ("03_your_own_district.ipynb", OWN_DISTRICT),
     ]:
-        nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        nb = new_notebook(
+            cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
         nbformat.write(nb, HERE / name)
 
 

@@ -42,7 +42,9 @@ def test_hot_spot_is_visited_every_duty_day(plan: pp.Plan) -> None:
 def test_each_day_patrol_passes_the_desk(plan: pp.Plan) -> None:
     """The patrol of each duty day stops at that day's desk courtyard."""
     for desk in plan.desks:
-        assert any(s.courtyard == desk.courtyard and s.purpose == "desk" for r in plan.routes_on(desk.date) for s in r.stops)
+        assert any(
+            s.courtyard == desk.courtyard and s.purpose == "desk" for r in plan.routes_on(desk.date) for s in r.stops
+        )
 
 
 def test_plan_json_matches_the_shipped_schema(plan: pp.Plan) -> None:
@@ -75,7 +77,9 @@ def test_check_finds_a_stop_outside_the_shift(plan: pp.Plan) -> None:
     route = plan.routes[0]
     lunch = dt.datetime.combine(route.date, dt.time(12, 30))
     stop = dataclasses.replace(route.stops[0], arrive=lunch, depart=lunch + dt.timedelta(minutes=5))
-    bad = dataclasses.replace(plan, routes=(dataclasses.replace(route, stops=(stop, *route.stops[1:])), *plan.routes[1:]))
+    bad = dataclasses.replace(
+        plan, routes=(dataclasses.replace(route, stops=(stop, *route.stops[1:])), *plan.routes[1:])
+    )
     assert any("not inside a shift" in p for p in bad.check())
 
 
