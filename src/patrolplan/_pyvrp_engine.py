@@ -85,6 +85,7 @@ def solve_pyvrp(
     n_visits: int,
     vehicles: Sequence[tuple[int, int, int]],
     max_distance: Sequence[int] | None,
+    n_days: int,
     time_limit: float,
     seed: int,
     repeatable: bool = True,
@@ -96,7 +97,7 @@ def solve_pyvrp(
 
     Returns one :class:`EngineRoute` per used vehicle (index into ``vehicles``).
     """
-    n_days = len(metres_by_day)
+    n_profiles = len(metres_by_day)  # one per duty day, or one shared when they are all the same
     # locations: the office, then each alternative's own copy of its site
     sites = [office_site] + [a.site for a in alternatives]
     idx = np.array(sites)
@@ -151,7 +152,7 @@ def solve_pyvrp(
                 tw_late=end,
                 shift_duration=end - start,
                 max_distance=cap,
-                profile=day,
+                profile=day if n_profiles > 1 else 0,
             )
         )
         members_of_type.append(members)
@@ -161,7 +162,7 @@ def solve_pyvrp(
         depots=[depot],
         vehicle_types=types,
         distance_matrices=distances,
-        duration_matrices=[durations] * n_days,
+        duration_matrices=[durations] * n_profiles,
         groups=groups,
     )
     if repeatable:

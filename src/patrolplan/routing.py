@@ -486,6 +486,8 @@ def _solve_with_pyvrp(
         surcharge = _rotation_surcharge(problem, sites, date.weekday(), date)
         weight = problem.options.rotation_weight
         by_day.append(base if surcharge is None else base + np.rint(weight * surcharge).astype(np.int64))
+    # identical days share one routing profile (PyVRP searches faster on fewer profiles)
+    profiles = by_day if any(m is not base for m in by_day) else [base]
     vehicles = [(r.day_index, r.start_s, r.end_s) for r in riders]
     office = matrix.index(problem.district.office)
     if not alts:
@@ -493,7 +495,8 @@ def _solve_with_pyvrp(
     balance = problem.options.balance_weight > 0 and len(riders) > n_days
     first = solve_pyvrp(
         seconds=matrix.seconds,
-        metres_by_day=by_day,
+        metres_by_day=profiles,
+        n_days=n_days,
         office_site=office,
         alternatives=alts,
         n_visits=len(visits),
@@ -508,7 +511,8 @@ def _solve_with_pyvrp(
         caps = _balance_caps(first, alts, by_day, office, riders, n_days, problem.options.balance_weight)
         second = solve_pyvrp(
             seconds=matrix.seconds,
-            metres_by_day=by_day,
+            metres_by_day=profiles,
+            n_days=n_days,
             office_site=office,
             alternatives=alts,
             n_visits=len(visits),
