@@ -126,3 +126,10 @@ def test_plan_json_of_another_week_is_refused(plan: pp.Plan) -> None:
     doc = dict(plan.to_json(), week="2026-W50")
     with pytest.raises(pp.InvalidInputError, match="the saved plan is for"):
         pp.Plan.from_json(doc, plan.problem)
+
+
+def test_every_rostered_officer_rides_each_duty_day(plan: pp.Plan) -> None:
+    """Balance: on the default district no rostered patrol officer is left without a route (weight 1)."""
+    for date in plan.problem.duty_dates:
+        riding = {r.rider for r in plan.routes_on(date)}
+        assert set(plan.roster.officers(date)) == riding

@@ -431,14 +431,26 @@ def plan_routes(
             "pyvrp",
         ),
     ]
-    return min(candidates, key=_score)
+    weight = problem.options.balance_weight
+    return min(candidates, key=lambda result: _score(result, riders, weight))
 
 
-def _score(result: RoutingResult) -> tuple[int, int, int]:
-    """Fewer visits left out first, then the shorter total, then the shorter longest route."""
+def _score(result: RoutingResult, riders: Sequence[_Rider], balance_weight: float) -> tuple[int, float, int]:
+    """How the portfolio ranks plans: fewer visits left out, then metres plus imbalance, then the longest route.
+
+    The imbalance of a day is how far its busiest officer rides above the day's average
+    officer (an officer with no route counts as riding 0 m), times the day's officers; it is
+    weighted by ``balance_weight``, the same knob the engines balance with.
+    """
     total = sum(r.distance_m for r in result.routes)
     longest = max((r.distance_m for r in result.routes), default=0)
-    return (len(result.dropped), total, longest)
+    imbalance = 0.0
+    for date in sorted({r.date for r in riders}):
+        officers = sorted({r.officer for r in riders if r.date == date})
+        loads = [sum(x.distance_m for x in result.routes if x.date == date and x.rider == o) for o in officers]
+        if loads:
+            imbalance += (max(loads) - sum(loads) / len(loads)) * len(loads)
+    return (len(result.dropped), total + balance_weight * imbalance, longest)
 
 
 def _pick_engine(problem: WeekProblem, visits: Sequence[_Visit], riders: Sequence[_Rider], engine: str) -> str:
@@ -543,6 +555,37 @@ def _solve_with_pyvrp(
             timed = _retime(problem, visits, rider, seq)
         if seq and timed is not None:
             out[route.vehicle] = timed
+    return _share_trips(problem, riders, out)
+
+
+def _share_trips(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned) -> _Assigned:
+    """Give a day's trips to its officers so that each rides about as far as the others.
+
+    PyVRP's vehicles of one (day, shift) are interchangeable, so which officer rides which
+    trip is ours to choose: the longest trip first, each to the officer with the least so far
+    who is free in that shift.
+    """
+    matrix = problem.matrix
+    office = matrix.index(problem.district.office)
+
+    def metres(stops: list[tuple[int, int, int]]) -> int:
+        rows = [office, *(matrix.index(gate) for _v, gate, _t in stops), office]
+        return int(sum(int(matrix.metres[a, b]) for a, b in itertools.pairwise(rows)))
+
+    out: _Assigned = {}
+    for day in sorted({r.day_index for r in riders}):
+        trips = sorted(
+            ((metres(plans[k][0]), k) for k in plans if riders[k].day_index == day),
+            key=lambda t: (-t[0], t[1]),
+        )
+        load = {r.officer: 0 for r in riders if r.day_index == day}
+        free = [k for k, r in enumerate(riders) if r.day_index == day]
+        for length, k in trips:
+            same_shift = [j for j in free if riders[j].shift == riders[k].shift]
+            target = min(same_shift, key=lambda j: (load[riders[j].officer], riders[j].slot))
+            free.remove(target)
+            load[riders[target].officer] += length
+            out[target] = plans[k]
     return out
 
 
