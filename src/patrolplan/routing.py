@@ -1,21 +1,30 @@
 """Patrol routes: each duty day's officers ride from the office through the courtyards and back.
 
-The week is one OR-Tools routing model (``ortools.constraint_solver.pywrapcp``;
-the released wheel has no ``ortools.routing``):
+The week's model, whichever engine solves it:
 
-- a *rider* (vehicle) is one officer on one duty day (or one shift of it);
+- a *rider* (vehicle) is one officer on one shift of one duty day (or on the whole
+  day, waiting out the break, with ``ride_each_shift=False``);
 - a *visit* is one required pass of a courtyard; a hot spot has one visit per
-  duty day, each pinned to its day; a courtyard's gates are alternatives of
-  one disjunction, so the solver also picks the gate;
+  duty day, each pinned to its day; a courtyard's gates are alternatives, so the
+  solver also picks the gate;
 - each day's riders also pass the day's service desk (a visit pinned to that day);
-- a Time dimension holds riding time plus dwell; its slack is waiting; visits
-  cannot start in the gaps between shifts and must end before a shift ends;
-- the arc cost is metres, plus a rotation surcharge on street metres ridden on
-  the same weekday last week; balance is a soft cap on each route's metres.
+- riding time plus dwell must fit the rider's shift (and a courtyard's time window);
+- the cost is metres, plus a rotation surcharge on street metres ridden on the
+  same weekday last week; balance caps a trip near the day's average officer.
 
-A visit that cannot be made is dropped only through a disjunction with a
-large penalty, and every dropped visit is reported with its reason.
+Two engines solve it, as a portfolio by default (``engine="auto"``): OR-Tools
+(``ortools.constraint_solver.pywrapcp``; the released wheel has no
+``ortools.routing``), cheapest insertion then greedy descent, which ends by
+itself; and PyVRP (``_pyvrp_engine``), stopped by an iteration budget sized to
+the time limit. Both repeat exactly for the same inputs. The plan with fewer
+dropped visits, then fewer metres plus imbalance, wins. OR-Tools alone serves
+what PyVRP cannot model (whole-day routes around the break, several time windows).
+
+Every engine's routes are re-timed on our own matrix; a visit that cannot be
+made is left out only through a large penalty, and every dropped visit is
+reported with its reason.
 """
+
 
 from __future__ import annotations
 
