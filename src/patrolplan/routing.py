@@ -25,7 +25,6 @@ made is left out only through a large penalty, and every dropped visit is
 reported with its reason.
 """
 
-
 from __future__ import annotations
 
 import datetime as dt
