@@ -11,27 +11,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from patrolplan.district import District
+from patrolplan.export._common import ROUTE_COLOURS
 
 if TYPE_CHECKING:
     from patrolplan.plan import Plan
 
 __all__ = ["RIDER_COLOURS", "compare_chart", "district_map", "interactive_map", "plan_map", "visits_chart"]
 
-#: One colour per route (rider and shift) on the maps, in order.
-RIDER_COLOURS: tuple[str, ...] = (
-    "#e6194b",
-    "#3cb44b",
-    "#4363d8",
-    "#f58231",
-    "#911eb4",
-    "#42d4f4",
-    "#f032e6",
-    "#9a6324",
-    "#800000",
-    "#469990",
-    "#000075",
-    "#808000",
-)
+#: One colour per route (rider and shift) on the maps, in order: the exports' palette.
+RIDER_COLOURS: tuple[str, ...] = ROUTE_COLOURS
 _DAY_COLOURS: tuple[str, ...] = ("#fde0dd", "#deebf7", "#e5f5e0", "#fff7bc", "#efedf5", "#fee6ce", "#f0f0f0")
 
 

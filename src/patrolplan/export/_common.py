@@ -42,7 +42,7 @@ __all__ = [
 
 Lang = Literal["zh", "en"]
 
-#: One colour per route (rider and shift), in plan order; the same as ``patrolplan.plot``.
+#: One colour per route (rider and shift), in plan order; ``patrolplan.plot`` uses it too.
 ROUTE_COLOURS: tuple[str, ...] = (
     "#e6194b",
     "#3cb44b",
