@@ -635,11 +635,6 @@ def cancel(
 
 
 # ---------------------------------------------------------------------- replan
-def plan_from_doc(doc: Mapping[str, Any], problem: pp.WeekProblem) -> pp.Plan:
-    """Rebuild a saved plan (see :meth:`patrolplan.Plan.from_json`)."""
-    return pp.Plan.from_json(doc, problem)
-
-
 @app.command()
 def replan(
     ctx: typer.Context,
@@ -691,7 +686,7 @@ def replan(
         problem = pp.WeekProblem(
             area, _load_staff(staff, area), wk, hot_spots=hot, past=store.past(wk, community=area.name)
         )
-        old = plan_from_doc(saved, problem)
+        old = pp.Plan.from_json(saved, problem)
         params = old.params if time_limit is None else _params(time_limit, old.params.seed)
         with _spinner(f"re-planning {wk} from {from_date}"):
             new, changes = pp.replan(
