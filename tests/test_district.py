@@ -438,3 +438,25 @@ def test_default_district_is_all_reachable(tiexi: District) -> None:
 def test_default_district_is_loaded_once(tiexi: District) -> None:
     """load_district() returns the same immutable district on every call."""
     assert load_district() is tiexi
+
+
+def test_default_district_is_kept_in_the_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built default district is cached on disk by content; a damaged cache file is rebuilt."""
+    from patrolplan.district import _load_with_disk_cache, default_district_folder
+
+    monkeypatch.setenv("PATROLPLAN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("PATROLPLAN_NO_CACHE", raising=False)
+    first = _load_with_disk_cache(default_district_folder())
+    (cached,) = tmp_path.glob("district-*.pickle")
+    again = _load_with_disk_cache(default_district_folder())
+    assert [y.id for y in again.courtyards] == [y.id for y in first.courtyards]
+    assert again.graph.number_of_edges() == first.graph.number_of_edges()
+    assert not again.matrix.seconds.flags.writeable  # the matrix is rebuilt read-only, not unpickled
+    assert (again.matrix.metres == first.matrix.metres).all()
+    cached.write_bytes(b"not a pickle")
+    rebuilt = _load_with_disk_cache(default_district_folder())
+    assert len(rebuilt.courtyards) == len(first.courtyards)
+    monkeypatch.setenv("PATROLPLAN_NO_CACHE", "1")
+    cached.unlink()
+    _load_with_disk_cache(default_district_folder())
+    assert list(tmp_path.glob("district-*.pickle")) == []

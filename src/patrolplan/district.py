@@ -10,8 +10,12 @@ to every courtyard gate on the directed street graph.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
+import os
+import pickle
+import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -83,6 +87,13 @@ class District:
     folder: Path | None = None
     source: str = ""
     preset_matrix: TravelMatrix | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the derived matrix and sites: they are recomputed (read-only) on demand."""
+        state = dict(self.__dict__)
+        state.pop("matrix", None)
+        state.pop("sites", None)
+        return state
 
     # ------------------------------------------------------------------ look-ups
     @functools.cached_property
@@ -400,15 +411,57 @@ def default_district_folder() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _cached_default(folder: str) -> District:
-    return district_from_file(folder)
+    return _load_with_disk_cache(Path(folder))
 
 
 def load_district() -> District:
     """The embedded default district: a reconstruction of Tiexi Village (鐵西村社區).
 
-    It is loaded once per process and shared (it is immutable).
+    It is loaded once per process and shared (it is immutable). The first load in a
+    user account reads the OSM file through osmnx and keeps the built district in the
+    user cache (``$PATROLPLAN_CACHE_DIR``, else ``~/.cache/patrolplan``), keyed by the
+    folder's file contents, so later processes skip osmnx's import and parsing; set
+    ``PATROLPLAN_NO_CACHE=1`` to always read the file.
     """
     return _cached_default(str(default_district_folder()))
+
+
+_CACHE_FORMAT = "district-cache-1"
+
+
+def _cache_file(folder: Path) -> Path | None:
+    """Where the built district of ``folder`` is kept, named by a hash of the folder's files."""
+    if os.environ.get("PATROLPLAN_NO_CACHE"):
+        return None
+    digest = hashlib.sha256(_CACHE_FORMAT.encode())
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    root = Path(os.environ.get("PATROLPLAN_CACHE_DIR") or Path.home() / ".cache" / "patrolplan")
+    return root / f"district-{digest.hexdigest()[:32]}.pickle"
+
+
+def _load_with_disk_cache(folder: Path) -> District:
+    """Load a district folder, through the user cache when it holds this exact folder."""
+    cache = _cache_file(folder)
+    if cache is not None and cache.exists():
+        try:
+            with cache.open("rb") as fh:
+                cached = pickle.load(fh)  # our own file, written below
+            if isinstance(cached, District):
+                return cached
+        except Exception:  # a damaged or foreign cache file: rebuild it
+            log.debug("district cache %s unreadable; rebuilding", cache)
+    district = district_from_file(folder)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=cache.parent, delete=False, suffix=".tmp") as tmp:
+                pickle.dump(district, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+            Path(tmp.name).replace(cache)
+        except OSError as exc:  # a read-only home is fine: just no cache
+            log.debug("cannot write district cache %s: %s", cache, exc)
+    return district
 
 
 def _read_settings(folder: Path) -> dict[str, Any]:
