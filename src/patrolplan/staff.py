@@ -191,19 +191,7 @@ class Staff:
                 "(and optionally name_zh, skills, leave, max_days_per_week, preferences)"
             )
             raise InvalidInputError(msg, items=[source])
-        problems: list[str] = []
-        members: list[StaffMember] = []
-        for line, row in enumerate(reader, start=2):
-            try:
-                members.append(_member_from_row(row))
-            except (InvalidInputError, ValueError) as exc:
-                problems.append(f"line {line} ({row.get('id') or '?'}): {exc}")
-        if problems:
-            raise InvalidInputError(join_problems(source, problems), items=problems)
-        if not members:
-            msg = f"{source}: no staff rows"
-            raise InvalidInputError(msg, items=[source])
-        return cls(tuple(members))
+        return cls(_members(((f"line {n}", row) for n, row in enumerate(reader, start=2)), source, "rows"))
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]], *, source: str = "staff records") -> Staff:
@@ -211,20 +199,11 @@ class Staff:
 
         Every bad record is reported in one error.
         """
-        problems: list[str] = []
-        members: list[StaffMember] = []
-        for n, record in enumerate(records, start=1):
-            row = {key: _cell(value) for key, value in record.items()}
-            try:
-                members.append(_member_from_row(row))
-            except (InvalidInputError, ValueError) as exc:
-                problems.append(f"entry {n} ({row.get('id') or '?'}): {exc}")
-        if problems:
-            raise InvalidInputError(join_problems(source, problems), items=problems)
-        if not members:
-            msg = f"{source}: no staff entries"
-            raise InvalidInputError(msg, items=[source])
-        return cls(tuple(members))
+        rows = (
+            (f"entry {n}", {key: _cell(value) for key, value in record.items()})
+            for n, record in enumerate(records, start=1)
+        )
+        return cls(_members(rows, source, "entries"))
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Staff:
@@ -300,6 +279,23 @@ def _staff_list(data: Any, source: str) -> list[Mapping[str, Any]]:
         msg = f"{source}: expected a 'staff' list of people (id, name, roles, ...)"
         raise InvalidInputError(msg, items=[source])
     return items
+
+
+def _members(rows: Iterable[tuple[str, Mapping[str, str | None]]], source: str, noun: str) -> tuple[StaffMember, ...]:
+    """Read every (where, row) into a member; all bad rows are reported in one error."""
+    problems: list[str] = []
+    members: list[StaffMember] = []
+    for where, row in rows:
+        try:
+            members.append(_member_from_row(row))
+        except (InvalidInputError, ValueError) as exc:
+            problems.append(f"{where} ({row.get('id') or '?'}): {exc}")
+    if problems:
+        raise InvalidInputError(join_problems(source, problems), items=problems)
+    if not members:
+        msg = f"{source}: no staff {noun}"
+        raise InvalidInputError(msg, items=[source])
+    return tuple(members)
 
 
 def _member_from_row(row: Mapping[str, str | None]) -> StaffMember:
