@@ -1,6 +1,6 @@
 """The PyVRP engine for the patrol routes (used by ``routing`` where the week's rules fit it).
 
-PyVRP's hybrid genetic search reaches better routes than a plain OR-Tools
+PyVRP's iterated local search reaches better routes than a plain OR-Tools
 model at the same budget (see ``docs/benchmarks.md``), and it stops after a
 fixed number of iterations, so the same inputs and seed give the same routes
 on any machine. The week maps onto it like this:
@@ -13,12 +13,19 @@ on any machine. The week maps onto it like this:
   exclusive client group of its alternatives;
 - one routing profile per duty day, whose distances carry the rotation
   surcharge for that weekday;
-- a visit is optional with a large prize, so one that cannot fit is left out
-  (and reported) instead of making the whole week infeasible.
+- every visit is required when the start (OR-Tools' cheapest insertion) holds
+  them all; otherwise each is optional with a large prize, so one that cannot
+  fit is left out (and reported) instead of making the whole week infeasible.
+
+A large week is split in two halves that are searched at the same time, one
+per core (PyVRP releases the GIL while it searches), then joined and searched
+as a whole; see :func:`_split_search`.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,13 +34,46 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyvrp
+from pyvrp import PenaltyManager
 from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.search import LocalSearch, NeighbourhoodParams, PerturbationManager, PerturbationParams, compute_neighbours
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 __all__ = ["Alternative", "EngineRoute", "solve_pyvrp"]
 
 _PRIZE = 10_000_000
 _BIG = 10**9
+
+# share of the time limit that the iteration budget fills on an idle machine
+_BUDGET_SHARE = 0.75
+# a week with at least this many clients is split in two halves searched side by side
+_SPLIT_FROM = 160
+_ROUNDS = 2
+_PART_SHARE = 0.35
+
+# a route as (vehicle index, alternative indices in visiting order)
+Plan = list[tuple[int, list[int]]]
+
+
+def search_params(iterations: int, clients_per_vehicle: float) -> pyvrp.SolveParams:
+    """PyVRP's search settings for a run of about ``iterations`` iterations.
+
+    PyVRP's defaults suit long runs on benchmark instances. Our runs are
+    seconds and our routes short (a shift holds 10 to 30 visits), so the search
+    takes smaller steps: smaller perturbations (at most 15 moves instead of 25),
+    20 instead of 50 neighbours per client, and a late-acceptance history that
+    grows with the run (50 to 300 iterations, PyVRP's default). Measured on the
+    synthetic 200- and 1,000-courtyard weeks of ``benchmarks/bench_routing.py``:
+    with these, 1.5 s reaches what the defaults reach in 5 s. Long routes (one
+    rider for a whole TSPLIB tour) search better with the defaults.
+    """
+    if clients_per_vehicle >= 40:
+        return pyvrp.SolveParams()
+    return pyvrp.SolveParams(
+        ils=pyvrp.IteratedLocalSearchParams(history_length=int(min(300, max(50, iterations // 150)))),
+        perturbation=PerturbationParams(min_perturbations=1, max_perturbations=15),
+        neighbourhood=NeighbourhoodParams(num_neighbours=20),
+    )
 
 
 @dataclass(frozen=True)
@@ -56,24 +96,117 @@ class EngineRoute:
     end_s: int
 
 
-def iterations_for(time_limit: float, n_clients: int) -> int:
+def iterations_for(time_limit: float, n_clients: int, *, required: bool = True) -> int:
     """A fixed search budget (iterations) that fits the time limit on a 2-core machine.
 
-    Measured here under a load of about 3.5 on 2 cores (``benchmarks``
-    machine): 633 iterations a second at 150 clients, 294 at 600, 118 at
-    2,000, i.e. about ``633 * (150 / n) ** 0.65``. The budget takes 50 % of
-    the limit at that loaded rate, so on an idle machine the run ends by
-    iterations well before the clock, and the same inputs and seed give the
-    same routes. The runtime cap (:func:`runtime_cap`) only guards against
-    a machine far busier than that.
+    Measured on an idle core of the ``benchmarks`` machine with
+    :func:`search_params` and every visit required: about
+    ``1500 * (217 / n) ** 0.5`` iterations a second (3,000 at 50 clients,
+    1,500 at 217, 650 at 1,200), half that with optional visits; before the
+    search, building the model and the cheapest-insertion start take about
+    ``1.3 * (n / 1200) ** 1.5`` seconds. The budget fills
+    :data:`_BUDGET_SHARE` of the limit at that rate, so the run ends by
+    iterations, not by the clock, and the same inputs and seed give the same
+    routes on any machine up to about three times slower; the runtime cap
+    (:func:`runtime_cap`) only guards against one slower still.
     """
-    per_second = 633.0 * (150.0 / max(20.0, float(n_clients))) ** 0.65
-    return max(100, int(0.5 * time_limit * per_second))
+    n = max(20.0, float(n_clients))
+    per_second = 1500.0 * (217.0 / n) ** 0.5
+    if not required:
+        per_second /= 2
+    setup = 1.3 * (n / 1200.0) ** 1.5
+    seconds = max(0.2 * time_limit, _BUDGET_SHARE * time_limit - setup)
+    return max(100, int(seconds * per_second))
 
 
 def runtime_cap(time_limit: float) -> float:
     """Wall-clock cap of a solve: twice its share, so load rarely makes it stop by the clock."""
     return 2.0 * time_limit
+
+
+@dataclass(frozen=True)
+class _Week:
+    """Everything needed to build the PyVRP model of the week, or of a part of it."""
+
+    seconds: npt.NDArray[np.int64]
+    metres_by_day: Sequence[npt.NDArray[np.int64]]
+    office_site: int
+    alternatives: Sequence[Alternative]
+    n_visits: int
+    vehicles: Sequence[tuple[int, int, int]]
+    max_distance: Sequence[int] | None
+    n_days: int
+    required: bool
+
+    def build(self, alts: Sequence[int], vehicles: Sequence[int]) -> tuple[pyvrp.ProblemData, list[list[int]]]:
+        """The model over these alternatives and vehicles; also each vehicle type's vehicles.
+
+        Client ``i`` of the model is alternative ``alts[i]``.
+        """
+        n_profiles = len(self.metres_by_day)  # one per duty day, or one shared when they are all the same
+        # locations: the office, then each alternative's own copy of its site
+        idx = np.array([self.office_site] + [self.alternatives[a].site for a in alts])
+        durations = np.minimum(self.seconds[np.ix_(idx, idx)], _BIG).astype(np.int64)
+        distances = [np.minimum(m[np.ix_(idx, idx)], _BIG).astype(np.int64) for m in self.metres_by_day]
+        by_visit: dict[int, list[int]] = {}
+        for i, a in enumerate(alts):
+            by_visit.setdefault(self.alternatives[a].visit, []).append(i)
+        groups: list[pyvrp.ClientGroup] = []
+        group_of: dict[int, int] = {}
+        for members in by_visit.values():
+            if len(members) > 1:
+                for m in members:
+                    group_of[m] = len(groups)
+                groups.append(pyvrp.ClientGroup(clients=list(members), required=self.required))
+        clients = []
+        for i, a in enumerate(alts):
+            alt = self.alternatives[a]
+            delivery = [0] * self.n_days
+            if alt.day is not None:
+                delivery[alt.day] = 1
+            early, late = alt.tw if alt.tw is not None else (0, _BIG)
+            clients.append(
+                pyvrp.Client(
+                    location=i + 1,
+                    delivery=delivery,
+                    service_duration=alt.dwell_s,
+                    tw_early=early,
+                    tw_late=late,
+                    prize=0 if self.required else _PRIZE,
+                    # a group's members are optional; the group itself is required
+                    required=self.required and i not in group_of,
+                    group=group_of.get(i),
+                )
+            )
+        # one vehicle type per (day, start, end) with as many vehicles as riders
+        kinds: dict[tuple[int, int, int], list[int]] = {}
+        for k in vehicles:
+            kinds.setdefault(self.vehicles[k], []).append(k)
+        types = []
+        for (day, start, end), members in kinds.items():
+            capacity = [0] * self.n_days
+            capacity[day] = self.n_visits + 1
+            types.append(
+                pyvrp.VehicleType(
+                    num_available=len(members),
+                    capacity=capacity,
+                    tw_early=start,
+                    tw_late=end,
+                    shift_duration=end - start,
+                    max_distance=_BIG if self.max_distance is None else int(self.max_distance[day]),
+                    profile=day if n_profiles > 1 else 0,
+                )
+            )
+        data = pyvrp.ProblemData(
+            locations=[pyvrp.Location(x=0, y=0) for _ in idx],
+            clients=clients,
+            depots=[pyvrp.Depot(location=0)],
+            vehicle_types=types,
+            distance_matrices=distances,
+            duration_matrices=[durations] * n_profiles,
+            groups=groups,
+        )
+        return data, list(kinds.values())
 
 
 def solve_pyvrp(
@@ -89,101 +222,192 @@ def solve_pyvrp(
     time_limit: float,
     seed: int,
     repeatable: bool = True,
+    warm: Sequence[tuple[int, Sequence[int]]] = (),
+    required: bool = False,
 ) -> list[EngineRoute]:
     """Solve with PyVRP; ``vehicles`` are (day, start_s, end_s), one per rider.
 
     ``repeatable`` stops by a fixed iteration budget (same routes on any
     machine); otherwise the search uses the whole ``time_limit``.
+    ``warm`` is a start: (vehicle, alternative indices) per route.
+    ``required`` makes every visit required (when ``warm`` is known to hold
+    them all); otherwise each is optional with a large prize, so that one that
+    cannot fit is left out instead of leaving the whole week infeasible.
+    Required visits search about twice as fast: PyVRP then skips its
+    insert and remove moves for optional clients.
 
     Returns one :class:`EngineRoute` per used vehicle (index into ``vehicles``).
     """
-    n_profiles = len(metres_by_day)  # one per duty day, or one shared when they are all the same
-    # locations: the office, then each alternative's own copy of its site
-    sites = [office_site] + [a.site for a in alternatives]
-    idx = np.array(sites)
-    durations = np.minimum(seconds[np.ix_(idx, idx)], _BIG).astype(np.int64)
-    distances = [np.minimum(m[np.ix_(idx, idx)], _BIG).astype(np.int64) for m in metres_by_day]
-    locations = [pyvrp.Location(x=0, y=0) for _ in sites]
-    depot = pyvrp.Depot(location=0)
-
-    by_visit: dict[int, list[int]] = {}
-    for i, alt in enumerate(alternatives):
-        by_visit.setdefault(alt.visit, []).append(i)
-    groups: list[pyvrp.ClientGroup] = []
-    group_of: dict[int, int] = {}
-    for members in by_visit.values():
-        if len(members) > 1:
-            for m in members:
-                group_of[m] = len(groups)
-            groups.append(pyvrp.ClientGroup(clients=list(members), required=False))
-    clients = []
-    for i, alt in enumerate(alternatives):
-        delivery = [0] * n_days
-        if alt.day is not None:
-            delivery[alt.day] = 1
-        early, late = alt.tw if alt.tw is not None else (0, _BIG)
-        clients.append(
-            pyvrp.Client(
-                location=i + 1,
-                delivery=delivery,
-                service_duration=alt.dwell_s,
-                tw_early=early,
-                tw_late=late,
-                prize=_PRIZE,
-                required=False,
-                group=group_of.get(i),
-            )
-        )
-    # one vehicle type per (day, start, end) with as many vehicles as riders
-    kinds: dict[tuple[int, int, int], list[int]] = {}
-    for k, vehicle in enumerate(vehicles):
-        kinds.setdefault(vehicle, []).append(k)
-    types = []
-    members_of_type: list[list[int]] = []
-    for (day, start, end), members in kinds.items():
-        capacity = [0] * n_days
-        capacity[day] = n_visits + 1
-        cap = _BIG if max_distance is None else int(max_distance[day])
-        types.append(
-            pyvrp.VehicleType(
-                num_available=len(members),
-                capacity=capacity,
-                tw_early=start,
-                tw_late=end,
-                shift_duration=end - start,
-                max_distance=cap,
-                profile=day if n_profiles > 1 else 0,
-            )
-        )
-        members_of_type.append(members)
-    data = pyvrp.ProblemData(
-        locations=locations,
-        clients=clients,
-        depots=[depot],
-        vehicle_types=types,
-        distance_matrices=distances,
-        duration_matrices=[durations] * n_profiles,
-        groups=groups,
-    )
-    if repeatable:
-        iterations = MaxIterations(iterations_for(time_limit, len(clients)))
-        stop: Any = MultipleCriteria([iterations, MaxRuntime(runtime_cap(time_limit))])
-    else:
-        stop = MaxRuntime(time_limit)
+    week = _Week(seconds, metres_by_day, office_site, alternatives, n_visits, vehicles, max_distance, n_days, required)
+    everything = list(range(len(alternatives)))
+    data, members = week.build(everything, list(range(len(vehicles))))
+    budget = _Budget(time_limit, iterations_for(time_limit, len(alternatives), required=required), repeatable)
+    start = [(k, list(stops)) for k, stops in warm if stops]
     with warnings.catch_warnings():
-        # every visit is optional (a prize), so a week that cannot hold all its
-        # visits is expected: the ones left out are reported by the caller
+        # with optional visits, a week that cannot hold them all is expected (PyVRP
+        # warns as its penalties climb); the ones left out are reported by the caller
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = pyvrp.solve(data, stop=stop, seed=seed, display=False, collect_stats=False)
-    solution = result.best
-    # PyVRP's best may still break a group, a window, a day or a shift when the budget is
-    # short; the caller repairs such routes (drops the offending stops and reports them)
-    used = dict.fromkeys(range(len(types)), 0)
-    out: list[EngineRoute] = []
+        if len(alternatives) >= _SPLIT_FROM and len(vehicles) >= 2 * n_days:
+            plan = _split_search(week, data, members, start, budget, seed)
+        else:
+            plan = _search(data, members, start, budget.stop(1.0), budget.iterations, seed)
+    return _engine_routes(data, members, plan)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """A solve's budget: iterations (repeatable) or the clock, shared among its phases."""
+
+    time_limit: float
+    iterations: int
+    repeatable: bool
+
+    def stop(self, share: float) -> Any:
+        if self.repeatable:
+            its = MaxIterations(max(1, int(share * self.iterations)))
+            return MultipleCriteria([its, MaxRuntime(runtime_cap(share * self.time_limit))])
+        return MaxRuntime(share * self.time_limit)
+
+
+def _split_search(
+    week: _Week, data: pyvrp.ProblemData, members: list[list[int]], start: Plan, budget: _Budget, seed: int
+) -> Plan:
+    """Search a large week in parts: two halves side by side, twice, then the whole week.
+
+    The routes are ordered by how far they ride from one end of the district
+    (the visit farthest from the office) and each day's routes are cut in two
+    halves; each half, with its routes' visits and vehicles, is a week of its
+    own, searched on its own core. Halving the week more than doubles how far
+    a search gets in the same time (the local search needs about as many
+    iterations per client), and the two halves use both cores. A second round
+    cuts the other way (the middle against the two ends), so that no seam of
+    the first round stays unsearched; the joined week is then searched whole.
+    Every part has its own iteration budget and seed, so the plan does not
+    depend on how the threads are scheduled.
+    """
+    plan = _search(data, members, start, budget.stop(0.0), 0, seed)  # a full local search only
+    workers = max(1, min(2, os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        for round_ in range(_ROUNDS):
+            parts = _halves(week, plan, middle=round_ == 1)
+            if any(not alts or not vehicles for alts, vehicles, _routes in parts):
+                continue  # too few routes to cut
+            jobs = [
+                pool.submit(_search_part, week, alts, vehicles, routes, budget, seed + 1 + 2 * round_ + p)
+                for p, (alts, vehicles, routes) in enumerate(parts)
+            ]
+            plan = [route for job in jobs for route in job.result()]
+    rest = 1.0 - _ROUNDS * _PART_SHARE
+    return _search(data, members, plan, budget.stop(rest), int(rest * budget.iterations), seed)
+
+
+def _search_part(week: _Week, alts: list[int], vehicles: list[int], routes: Plan, budget: _Budget, seed: int) -> Plan:
+    data, members = week.build(alts, vehicles)
+    local = {a: i for i, a in enumerate(alts)}
+    start = [(k, [local[a] for a in stops]) for k, stops in routes]
+    found = _search(data, members, start, budget.stop(_PART_SHARE), int(_PART_SHARE * budget.iterations), seed)
+    return [(k, [alts[i] for i in stops]) for k, stops in found]
+
+
+def _halves(week: _Week, plan: Plan, *, middle: bool) -> list[tuple[list[int], list[int], Plan]]:
+    """Cut the week's routes (and its unrouted visits) into two parts, day by day.
+
+    Parts are (alternatives, vehicles, routes). ``middle`` puts the middle
+    half of each day's routes in one part and both ends in the other.
+    """
+    metres = week.metres_by_day[0]
+    alts = week.alternatives
+    sites = [a.site for a in alts]
+    anchor = max(sites, key=lambda s: (int(metres[week.office_site, s]), s))  # one end of the district
+
+    def reach(stops: Sequence[int]) -> float:
+        return float(np.mean([metres[anchor, sites[a]] for a in stops]))
+
+    part_of_vehicle: dict[int, int] = {}
+    for day in range(week.n_days):
+        ks = [k for k in range(len(week.vehicles)) if week.vehicles[k][0] == day]
+        used = sorted(((reach(stops), k) for k, stops in plan if week.vehicles[k][0] == day and stops))
+        spare = [k for k in ks if k not in {k for _r, k in used}]
+        order = [k for _r, k in used]
+        n = len(order)
+        for rank, k in enumerate(order):
+            q = rank / max(1, n)
+            part_of_vehicle[k] = int(0.25 <= q < 0.75) if middle else int(q >= 0.5)
+        for i, k in enumerate(spare):
+            part_of_vehicle[k] = i % 2
+    part_alts: list[list[int]] = [[], []]
+    visit_part: dict[int, int] = {}
+    for k, stops in plan:
+        for a in stops:
+            visit_part[alts[a].visit] = part_of_vehicle[k]
+    cut = float(np.median([reach(stops) for _k, stops in plan if stops])) if plan else 0.0
+    for i, alt in enumerate(alts):
+        if alt.visit not in visit_part:  # not routed: by where it lies
+            visit_part[alt.visit] = int(float(metres[anchor, alt.site]) >= cut)
+        part_alts[visit_part[alt.visit]].append(i)
+    out = []
+    for p in (0, 1):
+        vehicles = sorted(k for k, q in part_of_vehicle.items() if q == p)
+        out.append((part_alts[p], vehicles, [(k, stops) for k, stops in plan if part_of_vehicle[k] == p]))
+    return out
+
+
+def _search(
+    data: pyvrp.ProblemData,
+    members: Sequence[Sequence[int]],
+    start: Plan,
+    stop: Any,
+    iterations: int,
+    seed: int,
+) -> Plan:
+    """PyVRP's iterated local search (set up as ``pyvrp.solve`` does), from ``start`` if given.
+
+    ``start`` and the result are in the model's own client indices. ``pyvrp.solve``
+    improves its own random start by a full local search before iterating, but takes
+    a given start as it is; a start from cheapest insertion needs that search too,
+    or the early iterations spend themselves on it.
+    """
+    params = search_params(iterations, data.num_clients / max(1, data.num_vehicles))
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    neighbours = compute_neighbours(data, params.neighbourhood)
+    search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            search.add_operator(op(data))
+    penalties = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+    type_of = {k: t for t, ks in enumerate(members) for k in ks}
+    routes = [pyvrp.Route(data, stops, type_of[k]) for k, stops in start if stops]
+    initial = pyvrp.Solution(data, routes) if routes else pyvrp.Solution.make_random(data, rng)
+    best = search(initial, penalties.max_cost_evaluator(), exhaustive=True)
+    if iterations > 0:
+        algorithm = pyvrp.IteratedLocalSearch(data, penalties, search, best, params.ils)
+        best = algorithm.run(stop, collect_stats=False).best
+    return _as_plan(best, members)
+
+
+def _as_plan(solution: pyvrp.Solution, members: Sequence[Sequence[int]]) -> Plan:
+    """A solution's routes as (vehicle, clients): a type's routes take its vehicles in order."""
+    used = [0] * len(members)
+    plan: Plan = []
     for route in solution.routes():
         t = route.vehicle_type()
-        rider = members_of_type[t][used[t]]
+        plan.append((members[t][used[t]], [int(act.idx) for act in route.schedule() if act.is_client()]))
         used[t] += 1
-        stops = tuple((int(act.idx), int(act.start_time)) for act in route.schedule() if act.is_client())
-        out.append(EngineRoute(rider, stops, int(route.end_time())))
+    return plan
+
+
+def _engine_routes(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Plan) -> list[EngineRoute]:
+    """The plan's routes with PyVRP's schedule (arrivals); the caller repairs and re-times them.
+
+    A short search may leave a route that breaks a group, a window, a day or
+    a shift; the caller drops the offending stops and reports them.
+    """
+    type_of = {k: t for t, ks in enumerate(members) for k in ks}
+    out = []
+    for k, stops in plan:
+        if not stops:
+            continue
+        route = pyvrp.Route(data, stops, type_of[k])
+        arrivals = tuple((int(act.idx), int(act.start_time)) for act in route.schedule() if act.is_client())
+        out.append(EngineRoute(k, arrivals, int(route.end_time())))
     return out

@@ -32,7 +32,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,17 +301,21 @@ def _rotation_surcharge(
     return shared
 
 
-def _search_params(time_limit: float, seed: int, *, first: bool) -> Any:
+def _search_params(time_limit: float, *, first_only: bool) -> Any:
+    """OR-Tools search: parallel cheapest insertion, then (unless ``first_only``) greedy descent.
+
+    Both end by themselves, so the same model gives the same routes on any
+    machine; the time limit only caps them. (Guided local search would improve
+    further but stops by the clock, which does not repeat: PyVRP improves the
+    routes where the week's rules fit it, OR-Tools' descent where they do not.)
+    """
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    # Greedy descent stops at a local optimum: the search ends by itself, so the
-    # same model gives the same routes on any machine; the time limit only caps it.
-    # (Guided local search would improve further but stops by the clock, which
-    # does not repeat: OR-Tools is the fallback engine, PyVRP the default.)
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    if first_only:
+        params.solution_limit = 1
     params.time_limit.FromMilliseconds(max(50, int(time_limit * 1000)))
     params.log_search = False
-    del seed, first  # the OR-Tools search has no randomness here
     return params
 
 
@@ -398,7 +402,7 @@ def plan_routes(
 
     chosen = _pick_engine(problem, visits, riders, engine)
 
-    def ortools(limit: float) -> _Assigned:
+    def ortools(limit: float, *, first_only: bool = False) -> _Assigned:
         return _solve_with_ortools(
             problem,
             riders,
@@ -410,35 +414,30 @@ def plan_routes(
             metres,
             dwell,
             time_limit=limit,
-            seed=seed,
+            first_only=first_only,
         )
 
     if chosen == "ortools":
         return _build_result(problem, riders, visits, ortools(time_limit), impossible, dropped, "ortools")
-    if engine == "pyvrp":
-        plans = _solve_with_pyvrp(
-            problem, riders, visits, impossible, time_limit=time_limit, seed=seed, repeatable=repeatable
-        )
-        return _build_result(problem, riders, visits, plans, impossible, dropped, "pyvrp")
-    # auto: a portfolio of both engines, the better plan wins. OR-Tools' greedy descent ends by
-    # itself (well inside the limit, which only caps it); PyVRP gets its iteration budget from
-    # the same limit, so neither result depends on how busy the machine is.
+    # PyVRP, warm-started from OR-Tools' cheapest insertion: on large weeks PyVRP's own
+    # random start needs most of a short budget just to become feasible. Both stop by
+    # work, not by the clock (the insertion ends by itself, PyVRP after an iteration
+    # budget sized from the limit), so the plan does not depend on how busy the machine is.
+    # The insertion's plan stays a candidate: the better of the two wins.
     started = time.perf_counter()
-    first = _build_result(problem, riders, visits, ortools(time_limit), impossible, list(dropped), "ortools")
-    # a whole-budget (not repeatable) search gets what OR-Tools left of the limit
+    try:
+        start = ortools(time_limit, first_only=True)
+    except InfeasibleWeekError:
+        start = {}  # no insertion within the limit: PyVRP starts on its own
+    candidates = (
+        [] if not start else [_build_result(problem, riders, visits, start, impossible, list(dropped), "ortools")]
+    )
+    # a whole-budget (not repeatable) search gets what the insertion left of the limit
     left = time_limit if repeatable else max(0.2, time_limit - (time.perf_counter() - started))
-    candidates = [
-        first,
-        _build_result(
-            problem,
-            riders,
-            visits,
-            _solve_with_pyvrp(problem, riders, visits, impossible, time_limit=left, seed=seed, repeatable=repeatable),
-            impossible,
-            list(dropped),
-            "pyvrp",
-        ),
-    ]
+    plans = _solve_with_pyvrp(
+        problem, riders, visits, impossible, time_limit=left, seed=seed, repeatable=repeatable, initial=start
+    )
+    candidates.append(_build_result(problem, riders, visits, plans, impossible, list(dropped), "pyvrp"))
     weight = problem.options.balance_weight
     return min(candidates, key=lambda result: _score(result, riders, weight))
 
@@ -484,7 +483,9 @@ def _solve_with_pyvrp(
     time_limit: float,
     seed: int,
     repeatable: bool,
+    initial: _Assigned | None = None,
 ) -> _Assigned:
+    """Solve with PyVRP, starting from ``initial`` routes when given (rider index -> stops)."""
     from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
 
     matrix = problem.matrix
@@ -513,6 +514,10 @@ def _solve_with_pyvrp(
     if not alts:
         return {}
     balance = problem.options.balance_weight > 0 and len(riders) > n_days
+    warm = _as_alternatives(initial or {}, alts, riders, matrix.index)
+    # a start that makes every visit that can be made shows they all fit: require them all
+    started = {v for stops, _end in (initial or {}).values() for v, _gate, _t in stops}
+    required = bool(initial) and started >= set(range(len(visits))) - set(impossible)
     first = solve_pyvrp(
         seconds=matrix.seconds,
         metres_by_day=profiles,
@@ -525,6 +530,8 @@ def _solve_with_pyvrp(
         time_limit=time_limit * (0.5 if balance else 1.0),
         seed=seed,
         repeatable=repeatable,
+        warm=warm,
+        required=required,
     )
     routes = first
     if balance:
@@ -541,6 +548,7 @@ def _solve_with_pyvrp(
             time_limit=time_limit * 0.5,
             seed=seed,
             repeatable=repeatable,
+            warm=[(r.vehicle, [a for a, _t in r.stops]) for r in first],
         )
         if sum(len(r.stops) for r in second) >= sum(len(r.stops) for r in first):
             routes = second
@@ -564,6 +572,19 @@ def _solve_with_pyvrp(
         if seq and timed is not None:
             out[route.vehicle] = timed
     return _share_trips(problem, riders, out)
+
+
+def _as_alternatives(
+    plans: _Assigned, alts: Sequence[Any], riders: Sequence[_Rider], row_of: Callable[[int], int]
+) -> list[tuple[int, list[int]]]:
+    """Routes by visit and gate, as PyVRP alternatives: (rider index, alternative indices)."""
+    index = {(a.visit, a.site, a.day): i for i, a in enumerate(alts)}
+    out: list[tuple[int, list[int]]] = []
+    for k, (stops, _end) in sorted(plans.items()):
+        day = riders[k].day_index
+        picked = [index.get((v, row_of(gate), day), index.get((v, row_of(gate), None))) for v, gate, _t in stops]
+        out.append((k, [i for i in picked if i is not None]))
+    return out
 
 
 def _share_trips(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned) -> _Assigned:
@@ -662,8 +683,9 @@ def _solve_with_ortools(
     dwell: npt.NDArray[np.int64],
     *,
     time_limit: float,
-    seed: int,
+    first_only: bool = False,
 ) -> _Assigned:
+    """Solve with OR-Tools; ``first_only`` stops at the first solution (a warm start for PyVRP)."""
     n_nodes = len(node_site)
     matrix = problem.matrix
     manager = pywrapcp.RoutingIndexManager(n_nodes, len(riders), 0)
@@ -684,24 +706,30 @@ def _solve_with_ortools(
             if surcharge is None
             else routing.RegisterTransitMatrix((safe_metres + np.rint(weight * surcharge).astype(np.int64)).tolist())
         )
-    for k, rider in enumerate(riders):
-        routing.SetArcCostEvaluatorOfVehicle(cost_index[rider.day_index], k)
+    if len(set(cost_index.values())) == 1:
+        routing.SetArcCostEvaluatorOfAllVehicles(base_cost)
+    else:
+        for k, rider in enumerate(riders):
+            routing.SetArcCostEvaluatorOfVehicle(cost_index[rider.day_index], k)
 
-    # time: riding + dwell at the node left
-    time_matrix = (safe_secs + dwell[:, None]).tolist()
-    time_cb = routing.RegisterTransitMatrix(time_matrix)
-    day_end = max(r.end_s for r in riders)
-    routing.AddDimension(time_cb, day_end, day_end, False, "Time")
+    # time: riding + dwell at the node left. Waiting only ever helps to meet a time window
+    # or to wait out lunch; without either, each rider's clock starts at 0 at the start of
+    # its shift and runs to the shift's length, which keeps the search (cheapest insertion
+    # above all) several times faster than absolute times with fixed starts.
+    time_cb = routing.RegisterTransitMatrix((safe_secs + dwell[:, None]).tolist())
+    waits = any(v.windows for v in visits) or any(r.gaps for r in riders)
+    if waits:
+        day_end = max(r.end_s for r in riders)
+        routing.AddDimension(time_cb, day_end, day_end, False, "Time")
+    else:
+        routing.AddDimensionWithVehicleCapacity(time_cb, 0, [r.end_s - r.start_s for r in riders], True, "Time")
     time_dim = routing.GetDimensionOrDie("Time")
-    for k, rider in enumerate(riders):
-        time_dim.CumulVar(routing.Start(k)).SetRange(rider.start_s, rider.start_s)
-        time_dim.CumulVar(routing.End(k)).SetRange(rider.start_s, rider.end_s)
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-
-    # distance, for balance
-    dist_cb = routing.RegisterTransitMatrix(safe_metres.tolist())
-    routing.AddDimension(dist_cb, 0, 10**8, True, "Distance")
-    dist_dim = routing.GetDimensionOrDie("Distance")
+    offset = [0 if waits else r.start_s for r in riders]  # clock time = cumul + offset
+    if waits:
+        for k, rider in enumerate(riders):
+            time_dim.CumulVar(routing.Start(k)).SetRange(rider.start_s, rider.start_s)
+            time_dim.CumulVar(routing.End(k)).SetRange(rider.start_s, rider.end_s)
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
     shift_list: list[Shift] = sorted(problem.options.shifts, key=lambda s: s.start)
     for v, visit in enumerate(visits):
@@ -712,19 +740,22 @@ def _solve_with_ortools(
             if v in impossible or not allowed_riders:
                 routing.solver().Add(routing.ActiveVar(index) == 0)
                 continue
-            routing.VehicleVar(index).SetValues([-1, *allowed_riders])
-            cumul = time_dim.CumulVar(index)
-            _forbid_outside_shifts(cumul, int(dwell[node]), shift_list, visit.windows)
+            if len(allowed_riders) < len(riders):
+                routing.VehicleVar(index).SetValues([-1, *allowed_riders])
+            if waits:  # (otherwise each route fits its own shift, which is all the shifts ask)
+                _forbid_outside_shifts(time_dim.CumulVar(index), int(dwell[node]), shift_list, visit.windows)
         routing.AddDisjunction(indices, _DROP_PENALTY, 1)
 
     # balance: each route's metres softly capped near the day's average
     if problem.options.balance_weight > 0 and len(riders) > 1:
+        routing.AddDimension(base_cost, 0, 10**8, True, "Distance")
+        dist_dim = routing.GetDimensionOrDie("Distance")
         target = _balance_target(visits, safe_metres, node_visit, riders)
         coeff = max(1, round(problem.options.balance_weight))
         for k in range(len(riders)):
             dist_dim.SetCumulVarSoftUpperBound(routing.End(k), target, coeff)
 
-    solution = routing.SolveWithParameters(_search_params(time_limit, seed, first=True))
+    solution = routing.SolveWithParameters(_search_params(time_limit, first_only=first_only))
     if solution is None:
         msg = (
             f"week {problem.week}: the routing solver found no plan within {time_limit:g} s "
@@ -737,10 +768,11 @@ def _solve_with_ortools(
         stops: list[tuple[int, int, int]] = []
         while not routing.IsEnd(index):
             node = manager.IndexToNode(index)
-            stops.append((node_visit[node], matrix.sites[node_site[node]], solution.Value(time_dim.CumulVar(index))))
+            arrive = offset[k] + solution.Value(time_dim.CumulVar(index))
+            stops.append((node_visit[node], matrix.sites[node_site[node]], arrive))
             index = solution.Value(routing.NextVar(index))
         if stops:
-            out[k] = (stops, solution.Value(time_dim.CumulVar(index)))
+            out[k] = (stops, offset[k] + solution.Value(time_dim.CumulVar(index)))
     return out
 
 
@@ -773,12 +805,9 @@ def _balance_target(
     n = len(node_visit)
     if n <= 1:
         return 0
-    masked = metres.astype(float).copy()
-    np.fill_diagonal(masked, np.inf)
-    for i in range(1, n):
-        for j in range(1, n):
-            if node_visit[i] == node_visit[j]:
-                masked[i, j] = np.inf
+    masked = metres.astype(float)
+    same = np.asarray(node_visit)[:, None] == np.asarray(node_visit)[None, :]  # a visit's own gates (and self)
+    masked[same] = np.inf
     nearest = masked.min(axis=1)
     per_visit: dict[int, float] = {}
     for i in range(1, n):
