@@ -346,7 +346,9 @@ def plan_routes(
     seed
         Seed (the search is deterministic for a given model and work budget).
     engine
-        ``"auto"`` (PyVRP where the rules fit), ``"pyvrp"`` or ``"ortools"``.
+        ``"auto"`` or ``"pyvrp"``: PyVRP, started from OR-Tools' cheapest insertion,
+        where the week's rules fit it (OR-Tools alone for lunch gaps and several time
+        windows); ``"ortools"``: OR-Tools' cheapest insertion and greedy descent.
     repeatable
         Stop the PyVRP search by a fixed iteration budget sized to the time
         limit (the same plan on any machine); ``False`` searches for the whole
@@ -533,7 +535,6 @@ def _solve_with_pyvrp(
         warm=warm,
         required=required,
     )
-    routes = first
     if balance:
         caps = _balance_caps(first, alts, by_day, office, riders, n_days, problem.options.balance_weight)
         second = solve_pyvrp(
@@ -550,14 +551,32 @@ def _solve_with_pyvrp(
             repeatable=repeatable,
             warm=[(r.vehicle, [a for a, _t in r.stops]) for r in first],
         )
-        if sum(len(r.stops) for r in second) >= sum(len(r.stops) for r in first):
-            routes = second
+        kept, balanced = _repair(problem, riders, visits, alts, first), _repair(problem, riders, visits, alts, second)
+        # the capped search may leave a route over its shift; balance never costs a visit
+        if _stops(balanced) >= _stops(kept):
+            kept = balanced
+        return _share_trips(problem, riders, kept)
+    return _share_trips(problem, riders, _repair(problem, riders, visits, alts, first))
+
+
+def _stops(plans: _Assigned) -> int:
+    return sum(len(stops) for stops, _end in plans.values())
+
+
+def _repair(
+    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], alts: Sequence[Any], routes: Sequence[Any]
+) -> _Assigned:
+    """The engine's routes, repaired and re-timed on our own matrix.
+
+    A short search may leave something broken: a stop on another day's rider or a second
+    alternative of a visit already made is not kept; a route over its shift is shortened.
+    What is cut is reported as dropped by the caller.
+    """
+    matrix = problem.matrix
     out: _Assigned = {}
     taken: set[int] = set()
     for route in routes:
         rider = riders[route.vehicle]
-        # repair what a short search may leave broken: a stop on another day's rider, or a
-        # second alternative of a visit already made, is not kept (it is reported as dropped)
         seq: list[tuple[int, int]] = []
         for a, _arrive in route.stops:
             alt = alts[a]
@@ -566,12 +585,12 @@ def _solve_with_pyvrp(
                 seq.append((alt.visit, matrix.sites[alt.site]))
         timed = _retime(problem, visits, rider, seq)
         while seq and timed is None:
-            cut, _gate = seq.pop()  # a route the search left over time: shorten it; the cut is reported
+            cut, _gate = seq.pop()
             taken.discard(cut)
             timed = _retime(problem, visits, rider, seq)
         if seq and timed is not None:
             out[route.vehicle] = timed
-    return _share_trips(problem, riders, out)
+    return out
 
 
 def _as_alternatives(
