@@ -673,7 +673,13 @@ def _balance_caps(
     n_days: int,
     weight: float,
 ) -> list[int]:
-    """Per-day caps on a route's metres: the day's average route plus a margin that shrinks with the weight."""
+    """Caps on a route's metres (per day, all equal): the busiest day's average route plus a margin.
+
+    The margin shrinks with the weight. One cap for every day, not each day's own: a quiet
+    day's tighter cap made the capped search leave routes over their shift or ride far more
+    (measured at 200 courtyards, 5 s: 49,879 m with per-day caps, 41,664 m with one cap,
+    against 41,509 m unbalanced).
+    """
     totals = [0] * n_days
     longest_trip = [0] * n_days
     for route in routes:
@@ -687,7 +693,8 @@ def _balance_caps(
     # a day's work is shared by its officers (each rides one trip per shift)
     count = [len({r.officer for r in riders if r.day_index == d}) for d in range(n_days)]
     margin = 1.0 + 0.25 / max(weight, 0.01)
-    return [max(longest_trip[d], math.ceil(margin * totals[d] / max(1, count[d]))) for d in range(n_days)]
+    caps = [max(longest_trip[d], math.ceil(margin * totals[d] / max(1, count[d]))) for d in range(n_days)]
+    return [max(caps)] * n_days
 
 
 def _solve_with_ortools(
