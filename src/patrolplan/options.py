@@ -66,7 +66,7 @@ class PlanOptions:
     hot_spot_dwell_s: int = 780
     desk_dwell_s: int = 600
     balance_weight: float = 1.0
-    rotation_weight: float = 1.0
+    rotation_weight: float = 0.5
     fifteen_minute_s: int = 900
     walking_speed_kmh: float = 4.5
     maximize_fifteen_minute: bool = False
