@@ -419,6 +419,36 @@ def test_same_inputs_and_seed_give_identical_routes(tiexi: District, staff: Staf
     assert first.dropped == again.dropped
 
 
+def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable() -> None:
+    """A week of 160+ alternatives is searched in two halves on two threads: every visit made, the rules kept,
+    and the same routes again (each half stops by its own iteration budget, whatever the threads do)."""
+    from patrolplan import _pyvrp_engine
+
+    rng = np.random.default_rng(5)
+    xy = np.column_stack([rng.uniform(0, 4000, 181), rng.uniform(0, 800, 181)])
+    district = District.from_points(xy, speed_mps=4.0)
+    yards = [dataclasses.replace(y, hot_spot=(i % 10 == 0)) for i, y in enumerate(district.courtyards)]
+    district = district.with_courtyards(yards)
+    opts = PlanOptions(
+        shifts=(Shift.parse("am", "09:00", "12:00"),),
+        officers_per_day=5,
+        specialists_per_day=0,
+        desks_per_day=0,
+        rotation_weight=0.0,
+    )
+    ids = [f"P{k}" for k in range(5)]
+    problem = WeekProblem(district, officers(*ids), WEEK, options=opts)
+    rides = {d: list(ids) for d in problem.duty_dates}
+    n_visits = len(yards) + 2 * sum(y.hot_spot for y in yards)
+    assert n_visits >= _pyvrp_engine._SPLIT_FROM  # one gate each: one alternative per visit
+    first = plan_routes(problem, {}, rides, time_limit=1.5, seed=3)
+    again = plan_routes(problem, {}, rides, time_limit=1.5, seed=3)
+    assert first.dropped == ()
+    assert verify(problem, first, {}) == []
+    assert sum(len(r.stops) for r in first.routes) == n_visits
+    assert first.routes == again.routes
+
+
 # ---------------------------------------------------------------------- random small districts
 @st.composite
 def small_weeks(draw: st.DrawFn) -> tuple[WeekProblem, dict[dt.date, list[str]], dict[dt.date, list[str]]]:
