@@ -387,8 +387,9 @@ def plan_routes(
     # visits that can never fit: unreachable, or longer than any rider's time
     longest = max(r.end_s - r.start_s for r in riders)
     impossible: dict[int, str] = {}
+    nodes_of = _nodes_of(node_visit)
     for v, visit in enumerate(visits):
-        nodes = [i for i in range(1, n_nodes) if node_visit[i] == v]
+        nodes = nodes_of.get(v, [])
         trips = [
             int(secs[0, i] + dwell[i] + secs[i, 0])
             for i in nodes
@@ -442,6 +443,15 @@ def plan_routes(
     candidates.append(_build_result(problem, riders, visits, plans, impossible, list(dropped), "pyvrp"))
     weight = problem.options.balance_weight
     return min(candidates, key=lambda result: _score(result, riders, weight))
+
+
+def _nodes_of(node_visit: Sequence[int]) -> dict[int, list[int]]:
+    """Each visit's routing nodes (one per gate); node 0, the office, belongs to none."""
+    out: dict[int, list[int]] = {}
+    for node, v in enumerate(node_visit):
+        if node:
+            out.setdefault(v, []).append(node)
+    return out
 
 
 def _score(result: RoutingResult, riders: Sequence[_Rider], balance_weight: float) -> tuple[int, float, int]:
@@ -758,8 +768,9 @@ def _solve_with_ortools(
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
     shift_list: list[Shift] = sorted(problem.options.shifts, key=lambda s: s.start)
+    nodes_of = _nodes_of(node_visit)
     for v, visit in enumerate(visits):
-        nodes = [i for i in range(1, n_nodes) if node_visit[i] == v]
+        nodes = nodes_of.get(v, [])
         indices = [manager.NodeToIndex(i) for i in nodes]
         allowed_riders = [k for k, r in enumerate(riders) if r.day_index in visit.days]
         for index, node in zip(indices, nodes, strict=True):
