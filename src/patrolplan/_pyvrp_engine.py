@@ -18,8 +18,8 @@ on any machine. The week maps onto it like this:
   fit is left out (and reported) instead of making the whole week infeasible.
 
 A large week with a short time limit (under 10 s) is split in two halves that
-are searched at the same time, one per core (PyVRP releases the GIL while it searches), then joined and searched
-as a whole; see :func:`_split_search`.
+are searched at the same time, one per core (PyVRP releases the GIL while it
+searches), then joined and searched as a whole; see :func:`_split_search`.
 """
 
 from __future__ import annotations
