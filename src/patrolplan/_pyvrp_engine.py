@@ -334,8 +334,9 @@ def _halves(week: _Week, plan: Plan, *, middle: bool) -> list[tuple[list[int], l
     for day in range(week.n_days):
         ks = [k for k in range(len(week.vehicles)) if week.vehicles[k][0] == day]
         used = sorted(((reach(stops), k) for k, stops in plan if week.vehicles[k][0] == day and stops))
-        spare = [k for k in ks if k not in {k for _r, k in used}]
         order = [k for _r, k in used]
+        routed = set(order)
+        spare = [k for k in ks if k not in routed]
         n = len(order)
         for rank, k in enumerate(order):
             q = rank / max(1, n)
@@ -382,7 +383,7 @@ def _search(
         if op.supports(data):
             search.add_operator(op(data))
     penalties = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
-    type_of = {k: t for t, ks in enumerate(members) for k in ks}
+    type_of = _type_of(members)
     routes = [pyvrp.Route(data, stops, type_of[k]) for k, stops in start if stops]
     initial = pyvrp.Solution(data, routes) if routes else pyvrp.Solution.make_random(data, rng)
     best = search(initial, penalties.max_cost_evaluator(), exhaustive=True)
@@ -390,6 +391,11 @@ def _search(
         algorithm = pyvrp.IteratedLocalSearch(data, penalties, search, best, params.ils)
         best = algorithm.run(stop, collect_stats=False).best
     return _as_plan(best, members)
+
+
+def _type_of(members: Sequence[Sequence[int]]) -> dict[int, int]:
+    """Each vehicle's type in the model, from each type's vehicles."""
+    return {k: t for t, ks in enumerate(members) for k in ks}
 
 
 def _as_plan(solution: pyvrp.Solution, members: Sequence[Sequence[int]]) -> Plan:
@@ -409,7 +415,7 @@ def _engine_routes(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], pl
     A short search may leave a route that breaks a group, a window, a day or
     a shift; the caller drops the offending stops and reports them.
     """
-    type_of = {k: t for t, ks in enumerate(members) for k in ks}
+    type_of = _type_of(members)
     out = []
     for k, stops in plan:
         if not stops:

@@ -48,7 +48,9 @@ class PlanOptions:
         How much the longest route of a day may exceed the average (0 = only
         total distance counts).
     rotation_weight
-        How strongly a rider avoids last week's street segments (0 = off).
+        How strongly a rider avoids last week's street segments (0 = off; the
+        default 0.5 halves the week-to-week overlap for about 2 % more riding,
+        see docs/benchmarks.md).
     fifteen_minute_s, walking_speed_kmh
         The "15-minute community" figure: share of courtyards within this
         walk of a desk.
