@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyvrp
-from pyvrp import PenaltyManager
+from pyvrp import Activity, ActivityType, PenaltyManager
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.search import LocalSearch, NeighbourhoodParams, PerturbationManager, PerturbationParams, compute_neighbours
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
@@ -292,7 +292,8 @@ def _split_search(
     Every part has its own iteration budget and seed, so the plan does not
     depend on how the threads are scheduled.
     """
-    plan = _search(data, members, start, budget.stop(0.0), 0, seed)  # a full local search only
+    neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
+    plan = _search(data, members, start, budget.stop(0.0), 0, seed, neighbours)  # a full local search only
     workers = max(1, min(2, os.cpu_count() or 1))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         for round_ in range(_ROUNDS):
@@ -305,7 +306,7 @@ def _split_search(
             ]
             plan = [route for job in jobs for route in job.result()]
     rest = 1.0 - _ROUNDS * _PART_SHARE
-    return _search(data, members, plan, budget.stop(rest), int(rest * budget.iterations), seed)
+    return _search(data, members, plan, budget.stop(rest), int(rest * budget.iterations), seed, neighbours)
 
 
 def _search_part(week: _Week, alts: list[int], vehicles: list[int], routes: Plan, budget: _Budget, seed: int) -> Plan:
@@ -367,17 +368,20 @@ def _search(
     stop: Any,
     iterations: int,
     seed: int,
+    neighbours: dict[Activity, list[Activity]] | None = None,
 ) -> Plan:
     """PyVRP's iterated local search (set up as ``pyvrp.solve`` does), from ``start`` if given.
 
     ``start`` and the result are in the model's own client indices. ``pyvrp.solve``
     improves its own random start by a full local search before iterating, but takes
     a given start as it is; a start from cheapest insertion needs that search too,
-    or the early iterations spend themselves on it.
+    or the early iterations spend themselves on it. ``neighbours`` (of this
+    ``data``) saves computing them again.
     """
     params = search_params(iterations, data.num_clients / max(1, data.num_vehicles))
     rng = pyvrp.RandomNumberGenerator(seed=seed)
-    neighbours = compute_neighbours(data, params.neighbourhood)
+    if neighbours is None:
+        neighbours = _neighbours(data, params.neighbourhood.num_neighbours)
     search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
     for op in params.operators:
         if op.supports(data):
@@ -391,6 +395,43 @@ def _search(
         algorithm = pyvrp.IteratedLocalSearch(data, penalties, search, best, params.ils)
         best = algorithm.run(stop, collect_stats=False).best
     return _as_plan(best, members)
+
+
+def _num_neighbours(iterations: int, data: pyvrp.ProblemData) -> int:
+    """How many neighbours per client :func:`search_params` gives this model."""
+    return int(search_params(iterations, data.num_clients / max(1, data.num_vehicles)).neighbourhood.num_neighbours)
+
+
+def _neighbours(data: pyvrp.ProblemData, k: int) -> dict[Activity, list[Activity]]:
+    """Each client's ``k`` nearest other clients, the local search's granular neighbourhood.
+
+    Without time windows PyVRP's proximity is the shortest distance either way
+    between two clients (the smallest over the routing profiles); numpy finds
+    it about seven times faster than PyVRP's ``compute_neighbours`` (26 ms
+    against 170 ms for 1,200 clients), which matters in a 1 s budget. Members
+    of one group (the alternatives of one visit) are never both routed, so
+    they are not each other's neighbours. With time windows, PyVRP's own
+    computation weighs the waiting and lateness between them.
+    """
+    clients = data.clients()
+    if any(c.tw_early > 0 or c.tw_late < _BIG for c in clients):
+        return compute_neighbours(data, NeighbourhoodParams(num_neighbours=k))
+    n = len(clients)
+    k = min(k, n - 1)
+    if k < 1:
+        return {Activity(ActivityType.CLIENT, i): [] for i in range(n)}
+    sites = np.array([c.location for c in clients])
+    near = np.min([np.asarray(data.distance_matrix(p))[np.ix_(sites, sites)] for p in range(data.num_profiles)], axis=0)
+    near = np.minimum(near, near.T).astype(np.float64)
+    np.fill_diagonal(near, np.inf)
+    for group in data.groups():
+        members = np.asarray(group.clients)
+        near[np.ix_(members, members)] = np.inf
+    nearest = np.argpartition(near, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(near, nearest, axis=1).argsort(axis=1, kind="stable")
+    nearest = np.take_along_axis(nearest, order, axis=1)
+    activity = [Activity(ActivityType.CLIENT, i) for i in range(n)]
+    return {activity[i]: [activity[j] for j in row] for i, row in enumerate(nearest.tolist())}
 
 
 def _type_of(members: Sequence[Sequence[int]]) -> dict[int, int]:
