@@ -45,7 +45,7 @@ _PRIZE = 10_000_000
 _BIG = 10**9
 
 # share of the time limit that the iteration budget fills on an idle machine
-_BUDGET_SHARE = 0.75
+_BUDGET_SHARE = 0.8
 # a week with at least this many clients is split in two halves searched side by side
 _SPLIT_FROM = 160
 # ... when the search is short: the halves help a short search (200 courtyards, 5 s, 3 seeds:
@@ -54,6 +54,8 @@ _SPLIT_FROM = 160
 _SPLIT_BELOW_S = 10.0
 _ROUNDS = 2
 _PART_SHARE = 0.35
+# routes this long (clients per vehicle: a whole TSPLIB tour for one rider) search with PyVRP's defaults
+_LONG_ROUTE = 40
 
 # a route as (vehicle index, alternative indices in visiting order)
 Plan = list[tuple[int, list[int]]]
@@ -71,7 +73,7 @@ def search_params(iterations: int, clients_per_vehicle: float) -> pyvrp.SolvePar
     with these, 1.5 s reaches what the defaults reach in 5 s. Long routes (one
     rider for a whole TSPLIB tour) search better with the defaults.
     """
-    if clients_per_vehicle >= 40:
+    if clients_per_vehicle >= _LONG_ROUTE:
         return pyvrp.SolveParams()
     return pyvrp.SolveParams(
         ils=pyvrp.IteratedLocalSearchParams(history_length=int(min(300, max(50, iterations // 150)))),
@@ -100,27 +102,33 @@ class EngineRoute:
     end_s: int
 
 
-def iterations_for(time_limit: float, n_clients: int, *, required: bool = True) -> int:
+def iterations_for(time_limit: float, n_clients: int, *, required: bool = True, long_routes: bool = False) -> int:
     """A fixed search budget (iterations) that fits the time limit on a 2-core machine.
 
-    Measured on an idle core of the ``benchmarks`` machine with
-    :func:`search_params` and every visit required: about
-    ``1500 * (217 / n) ** 0.5`` iterations a second in a 5 s run (3,000 at 50
-    clients, 1,500 at 217, 650 at 1,200), more in longer runs, half that with
-    optional visits; before the
-    search, building the model and the cheapest-insertion start take about
-    ``1.3 * (n / 1200) ** 1.5`` seconds. The budget fills
-    :data:`_BUDGET_SHARE` of the limit at that rate, so the run ends by
-    iterations, not by the clock, and the same inputs and seed give the same
-    routes on any machine up to about three times slower; the runtime cap
-    (:func:`runtime_cap`) only guards against one slower still.
+    Measured on the ``benchmarks`` machine (2026-11-29, median of 3 runs, with
+    :func:`search_params` and every visit required): about
+    ``1650 * (217 / n) ** 0.55`` iterations a second in a 5 s run (4,350 at 48
+    clients, 1,600 at 240, 680 at 1,200); in 30 s runs about 1.3 times that at
+    240 and 1,200 clients (the search speeds up as it settles: fewer new bests,
+    each of which costs a full local search), but not at 48; half that with
+    optional visits; 0.7 times that for ``long_routes`` (one rider riding 51 to
+    100 TSPLIB cities, searched with PyVRP's defaults: 2,500 a second at 51,
+    2,000 at 100). Before the search, building the model and the
+    cheapest-insertion start take about ``1.3 * (n / 1200) ** 1.5`` seconds.
+    The budget fills :data:`_BUDGET_SHARE` of the limit at that rate, so the run
+    ends by iterations, not by the clock, and the same inputs and seed give the
+    same routes on any machine up to about twice as slow; the runtime cap
+    (:func:`runtime_cap`) only guards against one slower still. (This machine's
+    own speed drifts: a fixed Python loop took 1.22 to 2.13 s in six runs a few
+    seconds apart, so a run's wall time varies by as much.)
     """
     n = max(20.0, float(n_clients))
-    # the search speeds up as it settles (fewer new bests, each of which costs a full local
-    # search): 30 s runs measured 1.05 (1,000 courtyards) to 1.8 (200) times the rate of 5 s runs
-    per_second = 1500.0 * (217.0 / n) ** 0.5 * max(1.0, time_limit / 5.0) ** 0.15
+    settling = max(1.0, time_limit / 5.0) ** (0.15 * min(1.0, n / 200.0))
+    per_second = 1650.0 * (217.0 / n) ** 0.55 * settling
     if not required:
         per_second /= 2
+    if long_routes:
+        per_second *= 0.7
     setup = 1.3 * (n / 1200.0) ** 1.5
     seconds = max(0.2 * time_limit, _BUDGET_SHARE * time_limit - setup)
     return max(100, int(seconds * per_second))
@@ -248,7 +256,9 @@ def solve_pyvrp(
     week = _Week(seconds, metres_by_day, office_site, alternatives, n_visits, vehicles, max_distance, n_days, required)
     everything = list(range(len(alternatives)))
     data, members = week.build(everything, list(range(len(vehicles))))
-    budget = _Budget(time_limit, iterations_for(time_limit, len(alternatives), required=required), repeatable)
+    long_routes = len(alternatives) / max(1, len(vehicles)) >= _LONG_ROUTE
+    iterations = iterations_for(time_limit, len(alternatives), required=required, long_routes=long_routes)
+    budget = _Budget(time_limit, iterations, repeatable)
     start = [(k, list(stops)) for k, stops in warm if stops]
     with warnings.catch_warnings():
         # with optional visits, a week that cannot hold them all is expected (PyVRP
