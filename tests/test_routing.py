@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pyvrp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -447,6 +448,56 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable() -> N
     assert verify(problem, first, {}) == []
     assert sum(len(r.stops) for r in first.routes) == n_visits
     assert first.routes == again.routes
+
+
+def _engine_data(n: int, groups: Sequence[Sequence[int]] = ()) -> pyvrp.ProblemData:
+    """A PyVRP model of ``n`` random clients around one depot (no time windows), with ``groups``."""
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 5000, (n + 1, 2))
+    metres = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    grouped = {c: g for g, members in enumerate(groups) for c in members}
+    return pyvrp.ProblemData(
+        locations=[pyvrp.Location(x=0, y=0) for _ in range(n + 1)],
+        clients=[pyvrp.Client(location=i + 1, required=i not in grouped, group=grouped.get(i)) for i in range(n)],
+        depots=[pyvrp.Depot(location=0)],
+        vehicle_types=[pyvrp.VehicleType(num_available=2)],
+        distance_matrices=[metres],
+        duration_matrices=[metres],
+        groups=[pyvrp.ClientGroup(clients=list(members)) for members in groups],
+    )
+
+
+def test_engine_neighbours_are_pyvrps_nearest_clients() -> None:
+    """Our numpy neighbourhood picks the same nearest clients as PyVRP's own, in order of distance."""
+    from pyvrp.search import NeighbourhoodParams, compute_neighbours
+
+    from patrolplan import _pyvrp_engine
+
+    data = _engine_data(80)
+    ours = {a.idx: [b.idx for b in near] for a, near in _pyvrp_engine._neighbours(data, 12).items()}
+    theirs = {
+        a.idx: [b.idx for b in near]
+        for a, near in compute_neighbours(data, NeighbourhoodParams(num_neighbours=12)).items()
+    }
+    assert ours.keys() == theirs.keys() == set(range(80))
+    same = sum(set(ours[i]) == set(theirs[i]) for i in ours)
+    assert same >= 76  # ties in distance may order a few differently
+    metres = data.distance_matrix(0)
+    for i, near in ours.items():
+        assert len(near) == 12
+        assert i not in near
+        assert [metres[i + 1, j + 1] for j in near] == sorted(metres[i + 1, j + 1] for j in near)
+
+
+def test_engine_neighbours_leave_out_the_client_itself_and_its_alternatives() -> None:
+    """A small week has fewer possible neighbours than asked: never the client itself or a group-mate."""
+    from patrolplan import _pyvrp_engine
+
+    data = _engine_data(5, groups=[(0, 1, 2)])
+    near = {a.idx: [b.idx for b in found] for a, found in _pyvrp_engine._neighbours(data, 20).items()}
+    assert sorted(near[0]) == [3, 4]
+    assert sorted(near[3]) == [0, 1, 2, 4]
+    assert all(i not in found for i, found in near.items())
 
 
 # ---------------------------------------------------------------------- random small districts

@@ -440,8 +440,13 @@ def _neighbours(data: pyvrp.ProblemData, k: int) -> dict[Activity, list[Activity
     nearest = np.argpartition(near, k - 1, axis=1)[:, :k]
     order = np.take_along_axis(near, nearest, axis=1).argsort(axis=1, kind="stable")
     nearest = np.take_along_axis(nearest, order, axis=1)
+    # a small week may have fewer than k others that can be neighbours (not itself, not a group-mate)
+    allowed = np.isfinite(np.take_along_axis(near, nearest, axis=1))
     activity = [Activity(ActivityType.CLIENT, i) for i in range(n)]
-    return {activity[i]: [activity[j] for j in row] for i, row in enumerate(nearest.tolist())}
+    return {
+        activity[i]: [activity[j] for j, ok in zip(row, oks, strict=True) if ok]
+        for i, (row, oks) in enumerate(zip(nearest.tolist(), allowed.tolist(), strict=True))
+    }
 
 
 def _type_of(members: Sequence[Sequence[int]]) -> dict[int, int]:
