@@ -35,6 +35,7 @@ Run::
     PYTHONPATH=src python benchmarks/bench_routing.py                      # all
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 1 5
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 5 --balanced
+    PYTHONPATH=src python benchmarks/bench_routing.py --instances 200 1000 --budgets 30 --seeds 3
 """
 
 from __future__ import annotations
@@ -167,7 +168,9 @@ def check(p: WeekProblem, vs: list[V], routes: Routes) -> tuple[int, int, list[s
 
 
 # ------------------------------------------------------------------ peers
-def plain_pyvrp(p: WeekProblem, vs: list[V], per_day: int, budget: float, max_distance: int | None = None) -> Routes:
+def plain_pyvrp(
+    p: WeekProblem, vs: list[V], per_day: int, budget: float, max_distance: int | None = None, seed: int = 0
+) -> Routes:
     t0 = time.perf_counter()
     nd = len(p.duty_dates)
     o = p.matrix.index(p.district.office)
@@ -196,7 +199,7 @@ def plain_pyvrp(p: WeekProblem, vs: list[V], per_day: int, budget: float, max_di
         vehicle_types=types, distance_matrices=[dist], duration_matrices=[dur],
     )  # fmt: skip
     left = max(0.05, budget - (time.perf_counter() - t0))
-    res = pyvrp.solve(data, stop=MaxRuntime(left), seed=0, display=False, collect_stats=False)
+    res = pyvrp.solve(data, stop=MaxRuntime(left), seed=seed, display=False, collect_stats=False)
     # activity idx is the 0-based client index; vehicle type index is the day
     return [
         (r.vehicle_type(), [(vs[a.idx].row, a.idx) for a in r.schedule() if a.is_client()]) for r in res.best.routes()
@@ -240,9 +243,11 @@ def plain_ortools(p: WeekProblem, vs: list[V], per_day: int, budget: float) -> R
 
 
 # ------------------------------------------------------------------ ours
-def ours(p: WeekProblem, vs: list[V], per_day: int, budget: float, engine: str, repeatable: bool) -> Routes:
+def ours(
+    p: WeekProblem, vs: list[V], per_day: int, budget: float, engine: str, repeatable: bool, seed: int = 0
+) -> Routes:
     officers = {d: [f"P{k}" for k in range(per_day)] for d in p.duty_dates}
-    res = plan_routes(p, {}, officers, time_limit=budget, seed=0, engine=engine, repeatable=repeatable)
+    res = plan_routes(p, {}, officers, time_limit=budget, seed=seed, engine=engine, repeatable=repeatable)
     pinned = {(v.yard, v.day): k for k, v in enumerate(vs) if v.day is not None}
     free = {v.yard: k for k, v in enumerate(vs) if v.day is None}
     m = p.matrix
@@ -278,6 +283,24 @@ def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps:
     }  # fmt: skip
 
 
+def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: float, seeds: int) -> None:
+    """PyVRP and ours (repeatable) over seeds 0..seeds-1: a single run's ratio is within either's seed spread."""
+    single = (p, vs, per_day, budget)
+    cells = []
+    means = []
+    for label, fn in (
+        ("PyVRP", functools.partial(plain_pyvrp, *single)),
+        ("ours", functools.partial(ours, *single, "pyvrp", True)),
+    ):
+        rs = [run(f"{label} seed {k}", functools.partial(fn, seed=k), p, vs, 1) for k in range(seeds)]
+        totals = [r["total"] for r in rs]
+        flag = "" if all(r["ok"] for r in rs) else " ⚠"
+        means.append(statistics.mean(totals))
+        walls = ", ".join(f"{r['wall']:.1f}" for r in rs)
+        cells.append(f"{', '.join(f'{t:,}' for t in totals)}{flag} (mean {means[-1]:,.0f}; wall {walls} s)")
+    print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {means[1] / means[0]:.3f} |", flush=True)
+
+
 def fmt(r: dict) -> str:
     flag = "" if r["ok"] else " ⚠"
     return f"{r['total']:,}{flag}"
@@ -290,7 +313,16 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--skip-30-at", type=int, default=None, help="skip 30 s from this many courtyards up")
     ap.add_argument("--balanced", action="store_true", help="balanced mode instead of distance mode")
+    ap.add_argument("--seeds", type=int, default=0, help="PyVRP and ours (repeatable) over this many seeds each")
     a = ap.parse_args()
+    if a.seeds:
+        print("| instance | budget s | PyVRP, seeds 0.. (total m) | ours, repeatable, same seeds | ratio of means |")
+        print("|---|---:|---|---|---:|")
+        for name, district, per_day in instances(a.instances):
+            p1 = problem_for(single_gate(district), per_day)
+            for b in a.budgets:
+                seeds_row(name, p1, visits_of(p1), per_day, b, a.seeds)
+        return
     if a.balanced:
         print(
             "| instance | budget s | ours (balance 1) total / longest | wall s | PyVRP capped at our longest | ratio |"

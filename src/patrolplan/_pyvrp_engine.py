@@ -122,7 +122,7 @@ def iterations_for(time_limit: float, n_clients: int, *, required: bool = True, 
     own speed drifts: a fixed Python loop took 1.22 to 2.13 s in six runs a few
     seconds apart, so a run's wall time varies by as much.)
     """
-    n = max(20.0, float(n_clients))
+    n = max(48.0, float(n_clients))  # measured from 48 clients up; smaller weeks are not faster
     settling = max(1.0, time_limit / 5.0) ** (0.15 * min(1.0, n / 200.0))
     per_second = 1650.0 * (217.0 / n) ** 0.55 * settling
     if not required:
