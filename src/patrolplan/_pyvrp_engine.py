@@ -45,7 +45,7 @@ _PRIZE = 10_000_000
 _BIG = 10**9
 
 # share of the time limit that the iteration budget fills on an idle machine
-_BUDGET_SHARE = 0.8
+_BUDGET_SHARE = 0.75
 # a week with at least this many clients is split in two halves searched side by side
 _SPLIT_FROM = 160
 # ... when the search is short: the halves help a short search (200 courtyards, 5 s, 3 seeds:

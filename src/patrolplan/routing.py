@@ -53,6 +53,9 @@ __all__ = ["Dropped", "Route", "RoutingResult", "Stop", "plan_routes", "route_ed
 log = logging.getLogger("patrolplan")
 
 _DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it cannot fit
+# the insertion start runs to its end even past a shorter limit (it only stops by the clock at this):
+# cut short, it leaves visits out and the plan would depend on the machine's speed
+_INSERTION_CAP_S = 30.0
 _DESK = "desk"
 _PATROL = "patrol"
 
@@ -426,10 +429,12 @@ def plan_routes(
     # random start needs most of a short budget just to become feasible. Both stop by
     # work, not by the clock (the insertion ends by itself, PyVRP after an iteration
     # budget sized from the limit), so the plan does not depend on how busy the machine is.
+    # A limit shorter than the insertion (1,000 courtyards in 1 s on a busy machine) gives a
+    # complete plan late rather than an incomplete one on time.
     # The insertion's plan stays a candidate: the better of the two wins.
     started = time.perf_counter()
     try:
-        start = ortools(time_limit, first_only=True)
+        start = ortools(max(time_limit, _INSERTION_CAP_S), first_only=True)
     except InfeasibleWeekError:
         start = {}  # no insertion within the limit: PyVRP starts on its own
     candidates = (
@@ -930,12 +935,24 @@ def _build_result(
 
 
 def _why_dropped(problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit]) -> str:
-    """Explain a dropped visit: the time the visits need against the shift time available."""
-    days = visit.days
-    need = sum(v.dwell_s for v in visits if set(v.days) & set(days))
+    """Explain a dropped visit: the time the visits need on its days against the shift time there.
+
+    A visit free to fall on several days counts on each of them for its share
+    (a third of its dwell on each of 3 days), so the figure is what those days
+    must hold. When that fits, the visits do not overfill the days; the search
+    found no room within its time limit, and the message says so.
+    """
+    days = set(visit.days)
+    need = round(sum(v.dwell_s * len(days & set(v.days)) / len(v.days) for v in visits if v.days))
     have = sum(r.end_s - r.start_s - sum(b - a for a, b in r.gaps) for r in riders if r.day_index in days)
-    names = ", ".join(problem.duty_dates[d].strftime("%a") for d in days)
+    names = ", ".join(problem.duty_dates[d].strftime("%a") for d in sorted(days))
+    if need >= have:
+        return (
+            f"the visits on {names} need {need // 60} min of dwell alone (riding comes on top), but the "
+            f"riders have {have // 60} min of shift time; add a rider, lengthen the shift or lower the visits"
+        )
     return (
-        f"the visits on {names} need {need // 60} min of dwell plus riding, but the riders have "
-        f"{have // 60} min of shift time; add a rider, lengthen the shift or lower the visits"
+        f"no room was found for it within the time limit: the visits on {names} need {need // 60} min of "
+        f"dwell (riding comes on top) of the riders' {have // 60} min of shift time; give the search more "
+        f"time, add a rider or lengthen the shift"
     )
