@@ -91,6 +91,7 @@ def bad(workdir: Path) -> dict[str, Run]:
         "missing_staff": ["plan", "--staff", str(workdir / "nobody.csv"), *hist],
         "bad_week_number": ["plan", "--week", "2026-W99", *hist],
         "bad_week_text": ["plan", "--week", "next tuesday", *hist],
+        "huge_seed": ["plan", "--seed", "5000000000", *hist],
         "malformed_osm": ["plan", "--district", str(DATA / "malformed.osm"), *hist],
         "not_osm": ["plan", "--district", str(DATA / "not_osm.osm"), *hist],
         "empty_osm": ["summary", "--district", str(DATA / "empty.osm")],
@@ -214,6 +215,7 @@ def test_check_prints_every_problem_and_exits_1(bad: dict[str, Run]) -> None:
         ("missing_staff", "staff file not found"),  # --staff to nowhere
         ("bad_week_number", "week 2026-W99 does not exist"),  # no week 99
         ("bad_week_text", "bad week 'next tuesday'"),  # not an ISO week
+        ("huge_seed", "seed must be between 0 and 2147483647"),  # the solvers take 32-bit seeds
         ("malformed_osm", "cannot read street file"),  # truncated XML
         ("not_osm", "is not OpenStreetMap XML"),  # an HTML page saved as .osm
         ("empty_osm", "empty.osm"),  # no streets at all

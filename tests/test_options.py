@@ -146,7 +146,8 @@ def test_solve_params_defaults_and_engines() -> None:
         ({"time_limit": 0}, r"time_limit must be > 0 seconds, got 0"),
         ({"time_limit": float("nan")}, r"time_limit must be > 0 seconds, got nan"),
         ({"engine": "gurobi"}, r"unknown engine 'gurobi'; use one of auto, ortools, pyvrp"),
-        ({"seed": -1}, r"seed must be >= 0, got -1"),
+        ({"seed": -1}, r"seed must be between 0 and 2147483647, got -1"),
+        ({"seed": 2**32}, r"seed must be between 0 and 2147483647, got 4294967296; pick a smaller seed"),
     ],
 )
 def test_solve_params_errors(kwargs: dict[str, object], match: str) -> None:

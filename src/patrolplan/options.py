@@ -18,10 +18,12 @@ from typing import Any
 from patrolplan.errors import InvalidInputError, join_problems
 from patrolplan.week import DEFAULT_DUTY_DAYS, DEFAULT_SHIFTS, Shift, parse_weekday
 
-__all__ = ["ENGINES", "PlanOptions", "SolveParams"]
+__all__ = ["ENGINES", "MAX_SEED", "PlanOptions", "SolveParams"]
 
 #: Routing engines: "auto" picks by instance (see docs/benchmarks.md).
 ENGINES = ("auto", "ortools", "pyvrp")
+# the largest seed: CP-SAT takes a signed 32-bit one
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ class SolveParams:
     time_limit
         Wall-clock seconds for the whole week (desk, roster and routes).
     seed
-        Random seed; the same inputs and seed give the same plan.
+        Random seed, 0 to :data:`MAX_SEED`; the same inputs and seed give the same plan.
     engine
         Routing engine: ``"auto"``, ``"ortools"`` or ``"pyvrp"``.
     repeatable
@@ -175,8 +177,9 @@ class SolveParams:
         if self.engine not in ENGINES:
             msg = f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}"
             raise InvalidInputError(msg, items=[self.engine])
-        if self.seed < 0:
-            msg = f"seed must be >= 0, got {self.seed}"
+        if not 0 <= self.seed <= MAX_SEED:
+            # the solvers take 32-bit seeds (CP-SAT a signed one); the HTTP API has the same bound
+            msg = f"seed must be between 0 and {MAX_SEED}, got {self.seed}; pick a smaller seed"
             raise InvalidInputError(msg, items=[self.seed])
 
     @classmethod
