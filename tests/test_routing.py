@@ -285,6 +285,20 @@ def test_default_week_covers_everything_within_the_shifts(week_plan) -> None:  #
     assert {r.shift for r in result.routes} <= {s.name for s in problem.options.shifts}
 
 
+def test_every_officer_on_duty_rides_each_day(week_plan) -> None:  # type: ignore[no-untyped-def]
+    """Balanced by default: a day's work is shared by its officers, none is left riding nothing.
+
+    Under one common cap for every day, the default week's Wednesday fitted in one
+    3.2 km trip and the second officer rode nothing.
+    """
+    problem, _desks, result = week_plan
+    assert problem.options.balance_weight > 0
+    on_duty = riders(problem)
+    for date, officers in on_duty.items():
+        loads = {o: sum(r.distance_m for r in result.routes if r.date == date and r.rider == o) for o in officers}
+        assert all(metres > 0 for metres in loads.values()), (date, loads)
+
+
 def test_route_objects_give_edges_directions_and_line(week_plan) -> None:  # type: ignore[no-untyped-def]
     """A route exposes its street edges, readable directions and a lon/lat line."""
     problem, _desks, result = week_plan

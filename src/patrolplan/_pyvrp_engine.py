@@ -152,6 +152,7 @@ class _Week:
     max_distance: Sequence[int] | None
     n_days: int
     required: bool
+    trip_costs: Sequence[int] | None = None
 
     def build(self, alts: Sequence[int], vehicles: Sequence[int]) -> tuple[pyvrp.ProblemData, list[list[int]]]:
         """The model over these alternatives and vehicles; also each vehicle type's vehicles.
@@ -194,11 +195,11 @@ class _Week:
                 )
             )
         # one vehicle type per (day, start, end) with as many vehicles as riders
-        kinds: dict[tuple[int, int, int], list[int]] = {}
+        kinds: dict[tuple[int, int, int, int], list[int]] = {}
         for k in vehicles:
-            kinds.setdefault(self.vehicles[k], []).append(k)
+            kinds.setdefault((*self.vehicles[k], self.trip_costs[k] if self.trip_costs else 0), []).append(k)
         types = []
-        for (day, start, end), members in kinds.items():
+        for (day, start, end, cost), members in kinds.items():
             capacity = [0] * self.n_days
             capacity[day] = self.n_visits + 1
             types.append(
@@ -209,6 +210,7 @@ class _Week:
                     tw_late=end,
                     shift_duration=end - start,
                     max_distance=_BIG if self.max_distance is None else int(self.max_distance[day]),
+                    fixed_cost=cost,
                     profile=day if n_profiles > 1 else 0,
                 )
             )
@@ -239,6 +241,7 @@ def solve_pyvrp(
     repeatable: bool = True,
     warm: Sequence[tuple[int, Sequence[int]]] = (),
     required: bool = False,
+    trip_costs: Sequence[int] | None = None,
 ) -> list[EngineRoute]:
     """Solve with PyVRP; ``vehicles`` are (day, start_s, end_s), one per rider.
 
@@ -248,12 +251,25 @@ def solve_pyvrp(
     ``required`` makes every visit required (when ``warm`` is known to hold
     them all); otherwise each is optional with a large prize, so that one that
     cannot fit is left out instead of leaving the whole week infeasible.
+    ``trip_costs`` (per vehicle, in metres) is what using that vehicle costs
+    the search on top of its ride.
     Required visits search about twice as fast: PyVRP then skips its
     insert and remove moves for optional clients.
 
     Returns one :class:`EngineRoute` per used vehicle (index into ``vehicles``).
     """
-    week = _Week(seconds, metres_by_day, office_site, alternatives, n_visits, vehicles, max_distance, n_days, required)
+    week = _Week(
+        seconds,
+        metres_by_day,
+        office_site,
+        alternatives,
+        n_visits,
+        vehicles,
+        max_distance,
+        n_days,
+        required,
+        trip_costs,
+    )
     everything = list(range(len(alternatives)))
     data, members = week.build(everything, list(range(len(vehicles))))
     long_routes = len(alternatives) / max(1, len(vehicles)) >= _LONG_ROUTE

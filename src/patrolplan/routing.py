@@ -33,7 +33,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -551,25 +551,36 @@ def _solve_with_pyvrp(
         required=required,
     )
     if balance:
-        caps = _balance_caps(first, alts, by_day, office, riders, n_days, problem.options.balance_weight)
-        second = solve_pyvrp(
-            seconds=matrix.seconds,
-            metres_by_day=profiles,
-            n_days=n_days,
-            office_site=office,
-            alternatives=alts,
-            n_visits=len(visits),
-            vehicles=vehicles,
-            max_distance=caps,
-            time_limit=time_limit * 0.5,
-            seed=seed,
-            repeatable=repeatable,
-            warm=[(r.vehicle, [a for a, _t in r.stops]) for r in first],
-        )
-        kept, balanced = _repair(problem, riders, visits, alts, first), _repair(problem, riders, visits, alts, second)
-        # the capped search may leave a route over its shift; balance never costs a visit
-        if _stops(balanced) >= _stops(kept):
-            kept = balanced
+        kept = _repair(problem, riders, visits, alts, first)
+        idle = _idle_days(first, riders, n_days)
+        # first give idle officers their share; if that costs a visit, balance with the common cap alone
+        tries: list[set[int]] = [idle, set()] if idle else [set()]
+        for shared in tries:
+            settled = _settle_days(first, alts, riders, shared)
+            trip_cost = _trip_cost(settled, by_day, office)
+            weight = problem.options.balance_weight
+            second = solve_pyvrp(
+                seconds=matrix.seconds,
+                metres_by_day=profiles,
+                n_days=n_days,
+                office_site=office,
+                alternatives=settled,
+                n_visits=len(visits),
+                vehicles=vehicles,
+                max_distance=_balance_caps(
+                    first, settled, by_day, office, riders, n_days, weight, idle=shared, trip_cost=trip_cost
+                ),
+                time_limit=time_limit * 0.5 / len(tries),
+                seed=seed,
+                repeatable=repeatable,
+                warm=[(r.vehicle, [a for a, _t in r.stops]) for r in first],
+                trip_costs=_later_trip_costs(riders, trip_cost),
+            )
+            balanced = _repair(problem, riders, visits, alts, second)
+            # the capped search may leave a route over its shift; balance never costs a visit
+            if _stops(balanced) >= _stops(kept):
+                kept = balanced
+                break
         return _share_trips(problem, riders, kept)
     return _share_trips(problem, riders, _repair(problem, riders, visits, alts, first))
 
@@ -679,6 +690,52 @@ def _retime(
     return (stops, t) if t <= rider.end_s else None
 
 
+def _idle_days(routes: Sequence[Any], riders: Sequence[_Rider], n_days: int) -> set[int]:
+    """The days on which the engine's routes leave an officer riding nothing."""
+    riding: dict[int, set[str]] = {d: set() for d in range(n_days)}
+    for route in routes:
+        riding[riders[route.vehicle].day_index].add(riders[route.vehicle].officer)
+    officers = {d: {r.officer for r in riders if r.day_index == d} for d in range(n_days)}
+    return {d for d in range(n_days) if riding[d] and riding[d] != officers[d]}
+
+
+def _settle_days(routes: Sequence[Any], alts: Sequence[Any], riders: Sequence[_Rider], days: set[int]) -> list[Any]:
+    """The alternatives, with each free visit routed on one of ``days`` pinned to that day.
+
+    The balancing search then shares out that day's own work among its
+    officers: with the day settled, its cap (:func:`_balance_caps`) fits the
+    work it has, and the search cannot meet the cap by moving the day's
+    visits to another day (leaving an officer idle again).
+    """
+    day_of = {alts[a].visit: riders[route.vehicle].day_index for route in routes for a, _t in route.stops}
+    return [
+        replace(alt, day=day_of[alt.visit]) if alt.day is None and day_of.get(alt.visit) in days else alt
+        for alt in alts
+    ]
+
+
+def _trip_cost(alts: Sequence[Any], by_day: Sequence[npt.NDArray[np.int64]], office: int) -> int:
+    """What one more trip costs: the median ride out to a visit and back to the office."""
+    trips = [int(by_day[0][office, a.site] + by_day[0][a.site, office]) for a in alts]
+    return int(np.median(trips)) if trips else 0
+
+
+def _later_trip_costs(riders: Sequence[_Rider], cost: int) -> list[int]:
+    """Per rider: ``cost`` for an officer's later shifts of a day, nothing for the first.
+
+    Under a day's cap the search would rather ride more, shorter trips (each
+    from and back to the office) than give the work to an idle officer; a
+    second trip of the same officer's day costs it a trip, so it shares the
+    day among the officers first.
+    """
+    first: dict[tuple[int, str], int] = {}
+    for k, rider in enumerate(riders):
+        key = (rider.day_index, rider.officer)
+        if key not in first or rider.start_s < riders[first[key]].start_s:
+            first[key] = k
+    return [0 if first[(r.day_index, r.officer)] == k else cost for k, r in enumerate(riders)]
+
+
 def _balance_caps(
     routes: Sequence[Any],
     alts: Sequence[Any],
@@ -687,13 +744,23 @@ def _balance_caps(
     riders: Sequence[_Rider],
     n_days: int,
     weight: float,
+    *,
+    idle: set[int],
+    trip_cost: int,
 ) -> list[int]:
-    """Caps on a route's metres (per day, all equal): the busiest day's average route plus a margin.
+    """Caps on a route's metres: the busiest day's average route plus a margin; idle days their own.
 
-    The margin shrinks with the weight. One cap for every day, not each day's own: a quiet
-    day's tighter cap made the capped search leave routes over their shift or ride far more
-    (measured at 200 courtyards, 5 s: 49,879 m with per-day caps, 41,664 m with one cap,
-    against 41,509 m unbalanced).
+    The margin shrinks with the weight, and a cap is never below the longest
+    out-and-back trip to a visit that day may make. Busy days share one cap,
+    not each day's own: a quiet day's tighter cap made the capped search
+    leave routes over their shift or ride far more (measured at 200
+    courtyards, 5 s: 49,879 m with per-day caps, 41,664 m with one cap,
+    against 41,509 m unbalanced). A day that left an officer ``idle`` gets
+    its own cap instead, the day's work (plus a ride out and back for each
+    idle officer) shared among its officers, so that every officer rides:
+    under the common cap the default week's Wednesday fitted one trip of
+    3.2 km, and the other officer rode nothing. :func:`_share_trips` then gives
+    the day's trips to its officers.
     """
     totals = [0] * n_days
     longest_trip = [0] * n_days
@@ -706,10 +773,16 @@ def _balance_caps(
             trip = int(by_day[day][office, alt.site] + by_day[day][alt.site, office])
             longest_trip[day] = max(longest_trip[day], trip)
     # a day's work is shared by its officers (each rides one trip per shift)
-    count = [len({r.officer for r in riders if r.day_index == d}) for d in range(n_days)]
+    officers = [{r.officer for r in riders if r.day_index == d} for d in range(n_days)]
+    riding = [{riders[r.vehicle].officer for r in routes if riders[r.vehicle].day_index == d} for d in range(n_days)]
     margin = 1.0 + 0.25 / max(weight, 0.01)
-    caps = [max(longest_trip[d], math.ceil(margin * totals[d] / max(1, count[d]))) for d in range(n_days)]
-    return [max(caps)] * n_days
+    share = [margin * totals[d] / max(1, len(officers[d])) for d in range(n_days)]
+    common = max(math.ceil(max(longest_trip[d], share[d])) for d in range(n_days))
+    caps = [common] * n_days
+    for d in idle:
+        extra = trip_cost * len(officers[d] - riding[d])
+        caps[d] = max(longest_trip[d], math.ceil(margin * (totals[d] + extra) / len(officers[d])))
+    return caps
 
 
 def _solve_with_ortools(
