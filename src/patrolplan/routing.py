@@ -28,6 +28,7 @@ reported with its reason.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
 import math
@@ -535,18 +536,21 @@ def _solve_with_pyvrp(
     # a start that makes every visit that can be made shows they all fit: require them all
     started = {v for stops, _end in (initial or {}).values() for v, _gate, _t in stops}
     required = bool(initial) and started >= set(range(len(visits))) - set(impossible)
-    first = solve_pyvrp(
+    solve = functools.partial(
+        solve_pyvrp,
         seconds=matrix.seconds,
         metres_by_day=profiles,
         n_days=n_days,
         office_site=office,
-        alternatives=alts,
         n_visits=len(visits),
         vehicles=vehicles,
-        max_distance=None,
-        time_limit=time_limit * (0.5 if balance else 1.0),
         seed=seed,
         repeatable=repeatable,
+    )
+    first = solve(
+        alternatives=alts,
+        max_distance=None,
+        time_limit=time_limit * (0.5 if balance else 1.0),
         warm=warm,
         required=required,
     )
@@ -559,20 +563,12 @@ def _solve_with_pyvrp(
             settled = _settle_days(first, alts, riders, shared)
             trip_cost = _trip_cost(settled, by_day, office)
             weight = problem.options.balance_weight
-            second = solve_pyvrp(
-                seconds=matrix.seconds,
-                metres_by_day=profiles,
-                n_days=n_days,
-                office_site=office,
+            second = solve(
                 alternatives=settled,
-                n_visits=len(visits),
-                vehicles=vehicles,
                 max_distance=_balance_caps(
                     first, settled, by_day, office, riders, n_days, weight, idle=shared, trip_cost=trip_cost
                 ),
                 time_limit=time_limit * 0.5 / len(tries),
-                seed=seed,
-                repeatable=repeatable,
                 warm=[(r.vehicle, [a for a, _t in r.stops]) for r in first],
                 trip_costs=_later_trip_costs(riders, trip_cost),
             )
