@@ -17,9 +17,12 @@ on any machine. The week maps onto it like this:
   them all; otherwise each is optional with a large prize, so one that cannot
   fit is left out (and reported) instead of making the whole week infeasible.
 
-A large week with a short time limit (under 10 s) is split in two halves that
-are searched at the same time, one per core (PyVRP releases the GIL while it
-searches), then joined and searched as a whole; see :func:`_split_search`.
+Both cores work. A large week with a short time limit (under 10 s) is split
+in two halves that are searched at the same time, one per core (PyVRP releases
+the GIL while it searches), then joined and searched as a whole; see
+:func:`_split_search`. With 10 s or more, the whole week is searched twice side
+by side, from the start and from a random plan, and the better plan is kept;
+see :func:`_portfolio`.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ _ROUNDS = 2
 _PART_SHARE = 0.35
 # routes this long (clients per vehicle: a whole TSPLIB tour for one rider) search with PyVRP's defaults
 _LONG_ROUTE = 40
+# a whole-week search with at least this time limit runs as a portfolio of two (:func:`_portfolio`) ...
+_PORTFOLIO_FROM_S = _SPLIT_BELOW_S
+# ... each search with this share of the iteration budget (two searches at once run slower than one) ...
+_PORTFOLIO_SHARE = 0.8
+# ... the second with the seed this far from the first
+_SECOND_SEED = 1_000_003
 
 # a route as (vehicle index, alternative indices in visiting order)
 Plan = list[tuple[int, list[int]]]
@@ -282,6 +291,8 @@ def solve_pyvrp(
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         if len(alternatives) >= _SPLIT_FROM and len(vehicles) >= 2 * n_days and time_limit < _SPLIT_BELOW_S:
             plan = _split_search(week, data, members, start, budget, seed)
+        elif time_limit >= _PORTFOLIO_FROM_S:
+            plan = _portfolio(data, members, start, budget, seed)
         else:
             plan = _search(data, members, start, budget.stop(1.0), budget.iterations, seed)
     return _engine_routes(data, members, plan)
@@ -320,8 +331,7 @@ def _split_search(
     """
     neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
     plan = _search(data, members, start, budget.stop(0.0), 0, seed, neighbours)  # a full local search only
-    workers = max(1, min(2, os.cpu_count() or 1))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
         for round_ in range(_ROUNDS):
             parts = _halves(week, plan, middle=round_ == 1)
             if any(not alts or not vehicles for alts, vehicles, _routes in parts):
@@ -333,6 +343,44 @@ def _split_search(
             plan = [route for job in jobs for route in job.result()]
     rest = 1.0 - _ROUNDS * _PART_SHARE
     return _search(data, members, plan, budget.stop(rest), int(rest * budget.iterations), seed, neighbours)
+
+
+def _portfolio(
+    data: pyvrp.ProblemData, members: Sequence[Sequence[int]], start: Plan, budget: _Budget, seed: int
+) -> Plan:
+    """Two whole searches side by side, one per core: from ``start``, and from a random plan; the better wins.
+
+    A long search settles in one basin: past mid-run a seed's result hardly
+    moves, and where it settles depends on where it started (200 courtyards,
+    30 s budget, seeds 0-5: 41,173-41,451 m from the cheapest-insertion start,
+    41,045-41,521 m from PyVRP's random start). The second core, idle in a
+    whole-week search, runs the other start with its own seed and the same
+    budget. Both always run (one after the other on a single core) and ties
+    go to the first, so the plan does not depend on the machine.
+    """
+    neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
+    runs: tuple[tuple[Plan, int], ...] = ((start, seed), ([], seed + _SECOND_SEED))
+    iterations = int(_PORTFOLIO_SHARE * budget.iterations)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
+        # each search its own stopping criterion: they count the iterations they are asked about
+        jobs = [
+            pool.submit(_search, data, members, s, budget.stop(_PORTFOLIO_SHARE), iterations, k, neighbours)
+            for s, k in runs
+        ]
+        plans = [job.result() for job in jobs]
+    return min(plans, key=lambda plan: _rank(data, members, plan))
+
+
+def _rank(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Plan) -> tuple[bool, int, int]:
+    """How good a plan is: feasible first, then the fewest prizes left uncollected, then the shortest."""
+    type_of = _type_of(members)
+    solution = pyvrp.Solution(data, [pyvrp.Route(data, stops, type_of[k]) for k, stops in plan if stops])
+    return (not solution.is_feasible(), solution.uncollected_prizes(), solution.distance())
+
+
+def _workers() -> int:
+    """Threads for searches that run side by side: one per core, at most two."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _search_part(week: _Week, alts: list[int], vehicles: list[int], routes: Plan, budget: _Budget, seed: int) -> Plan:
