@@ -360,13 +360,12 @@ def _portfolio(
     """
     neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
     runs: tuple[tuple[Plan, int], ...] = ((start, seed), ([], seed + _SECOND_SEED))
-    iterations = int(_PORTFOLIO_SHARE * budget.iterations)
+    # by iterations, each gets a share (two searches at once run slower than one); by the clock, the whole limit
+    share = _PORTFOLIO_SHARE if budget.repeatable else 1.0
+    iterations = int(share * budget.iterations)
     with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
         # each search its own stopping criterion: they count the iterations they are asked about
-        jobs = [
-            pool.submit(_search, data, members, s, budget.stop(_PORTFOLIO_SHARE), iterations, k, neighbours)
-            for s, k in runs
-        ]
+        jobs = [pool.submit(_search, data, members, s, budget.stop(share), iterations, k, neighbours) for s, k in runs]
         plans = [job.result() for job in jobs]
     return min(plans, key=lambda plan: _rank(data, members, plan))
 
