@@ -401,6 +401,32 @@ def test_too_short_shift_drops_visits_with_the_time_needed_and_available(tiexi: 
     assert verify(problem, result, desks) == []  # what is missing is listed: nothing silent
 
 
+def test_dwell_that_fits_but_riding_that_does_not_says_no_room_was_found() -> None:
+    """Six courtyards 600 m out at 1 m/s: their 30 min of dwell fit the 60-min shift, the riding does not.
+
+    Visits are left out, and the reason gives the dwell against the shift time and what to do,
+    without blaming an overfull day.
+    """
+    angles = np.linspace(0.0, 2 * np.pi, 6, endpoint=False)
+    points = [[0.0, 0.0], *([600 * np.cos(a), 600 * np.sin(a)] for a in angles)]
+    district = District.from_points(points, speed_mps=1.0)
+    opts = PlanOptions(
+        duty_days=(1,),
+        shifts=(Shift.parse("am", "09:00", "10:00"),),
+        specialists_per_day=0,
+        desks_per_day=0,
+        dwell_s=300,
+    )
+    problem = WeekProblem(district, officers("P1"), WEEK, options=opts)
+    result = plan_routes(problem, {}, {problem.duty_dates[0]: ["P1"]}, time_limit=1, seed=0)
+    assert result.dropped
+    assert len(result.dropped) + sum(len(r.stops) for r in result.routes) == 6
+    for d in result.dropped:
+        assert "no room was found for it within the time limit" in d.reason, d.reason
+        assert "need 30 min of dwell (riding comes on top) of the riders' 60 min" in d.reason, d.reason
+    assert verify(problem, result, {}) == []
+
+
 def test_a_visit_longer_than_any_shift_is_reported_as_impossible(staff: Staff) -> None:
     """A courtyard whose dwell alone exceeds the shift is left out, saying ride + dwell against the shift."""
     district = District.from_points([[0, 0], [100, 0], [0, 100]])
