@@ -556,20 +556,21 @@ def _solve_with_pyvrp(
     )
     if balance:
         kept = _repair(problem, riders, visits, alts, first)
-        idle = _idle_days(first, riders, n_days)
+        weight = problem.options.balance_weight
+        trip_cost = _trip_cost(alts, by_day, office)
+        warm_balanced = [(r.vehicle, [a for a, _t in r.stops]) for r in first]
+        idle = _idle_officers(first, riders, n_days)
         # first give idle officers their share; if that costs a visit, balance with the common cap alone
-        tries: list[set[int]] = [idle, set()] if idle else [set()]
+        tries: list[dict[int, set[str]]] = [idle, {}] if idle else [{}]
         for shared in tries:
-            settled = _settle_days(first, alts, riders, shared)
-            trip_cost = _trip_cost(settled, by_day, office)
-            weight = problem.options.balance_weight
+            settled = _settle_days(first, alts, riders, set(shared))
             second = solve(
                 alternatives=settled,
                 max_distance=_balance_caps(
                     first, settled, by_day, office, riders, n_days, weight, idle=shared, trip_cost=trip_cost
                 ),
                 time_limit=time_limit * 0.5 / len(tries),
-                warm=[(r.vehicle, [a for a, _t in r.stops]) for r in first],
+                warm=warm_balanced,
                 trip_costs=_later_trip_costs(riders, trip_cost),
             )
             balanced = _repair(problem, riders, visits, alts, second)
@@ -686,13 +687,13 @@ def _retime(
     return (stops, t) if t <= rider.end_s else None
 
 
-def _idle_days(routes: Sequence[Any], riders: Sequence[_Rider], n_days: int) -> set[int]:
-    """The days on which the engine's routes leave an officer riding nothing."""
+def _idle_officers(routes: Sequence[Any], riders: Sequence[_Rider], n_days: int) -> dict[int, set[str]]:
+    """The officers the engine's routes leave riding nothing, by day, on days when someone else rides."""
     riding: dict[int, set[str]] = {d: set() for d in range(n_days)}
     for route in routes:
         riding[riders[route.vehicle].day_index].add(riders[route.vehicle].officer)
     officers = {d: {r.officer for r in riders if r.day_index == d} for d in range(n_days)}
-    return {d for d in range(n_days) if riding[d] and riding[d] != officers[d]}
+    return {d: officers[d] - riding[d] for d in range(n_days) if riding[d] and riding[d] != officers[d]}
 
 
 def _settle_days(routes: Sequence[Any], alts: Sequence[Any], riders: Sequence[_Rider], days: set[int]) -> list[Any]:
@@ -741,7 +742,7 @@ def _balance_caps(
     n_days: int,
     weight: float,
     *,
-    idle: set[int],
+    idle: Mapping[int, set[str]],
     trip_cost: int,
 ) -> list[int]:
     """Caps on a route's metres: the busiest day's average route plus a margin; idle days their own.
@@ -751,7 +752,7 @@ def _balance_caps(
     not each day's own: a quiet day's tighter cap made the capped search
     leave routes over their shift or ride far more (measured at 200
     courtyards, 5 s: 49,879 m with per-day caps, 41,664 m with one cap,
-    against 41,509 m unbalanced). A day that left an officer ``idle`` gets
+    against 41,509 m unbalanced). A day in ``idle`` (day: the officers it left riding nothing) gets
     its own cap instead, the day's work (plus a ride out and back for each
     idle officer) shared among its officers, so that every officer rides:
     under the common cap the default week's Wednesday fitted one trip of
@@ -770,13 +771,12 @@ def _balance_caps(
             longest_trip[day] = max(longest_trip[day], trip)
     # a day's work is shared by its officers (each rides one trip per shift)
     officers = [{r.officer for r in riders if r.day_index == d} for d in range(n_days)]
-    riding = [{riders[r.vehicle].officer for r in routes if riders[r.vehicle].day_index == d} for d in range(n_days)]
     margin = 1.0 + 0.25 / max(weight, 0.01)
     share = [margin * totals[d] / max(1, len(officers[d])) for d in range(n_days)]
     common = max(math.ceil(max(longest_trip[d], share[d])) for d in range(n_days))
     caps = [common] * n_days
-    for d in idle:
-        extra = trip_cost * len(officers[d] - riding[d])
+    for d, idle_officers in idle.items():
+        extra = trip_cost * len(idle_officers)
         caps[d] = max(longest_trip[d], math.ceil(margin * (totals[d] + extra) / len(officers[d])))
     return caps
 
