@@ -369,7 +369,7 @@ def plan(
         float, typer.Option("--time-limit", metavar="SECONDS", help="Solver seconds for the whole week.")
     ] = 10.0,
     seed: Annotated[
-        int, typer.Option("--seed", metavar="N", help="Random seed (same inputs and seed, same plan).")
+        int, typer.Option("--seed", metavar="N", help="Random seed, 0 to 2147483647 (same inputs and seed, same plan).")
     ] = 0,
     hot_spot: HotSpotOpt = None,
     debug: DebugOpt = False,
@@ -793,7 +793,7 @@ def plan_all_command(
         float, typer.Option("--time-limit", metavar="SECONDS", help="Solver seconds per community and week.")
     ] = 10.0,
     seed: Annotated[
-        int, typer.Option("--seed", metavar="N", help="Random seed (same inputs and seed, same plans).")
+        int, typer.Option("--seed", metavar="N", help="Random seed, 0 to 2147483647 (same inputs, same plans).")
     ] = 0,
     debug: DebugOpt = False,
 ) -> None:
