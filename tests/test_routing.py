@@ -555,6 +555,46 @@ def test_engine_portfolio_keeps_the_better_of_its_two_searches_and_repeats() -> 
     assert sorted(c for _k, stops in plan for c in stops) == list(range(60))
 
 
+def _circle_data(windows: Mapping[int, tuple[int, int]] | None = None) -> pyvrp.ProblemData:
+    """Eight clients on a circle of 1,000 m around the depot; one metre takes one second."""
+    angles = np.linspace(0, 2 * np.pi, 9)[:-1]
+    xy = np.vstack([[0.0, 0.0], np.c_[1000 * np.cos(angles), 1000 * np.sin(angles)]])
+    metres = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    tw = [(windows or {}).get(i, (0, 10**9)) for i in range(8)]
+    clients = [pyvrp.Client(location=i + 1, tw_early=tw[i][0], tw_late=tw[i][1]) for i in range(8)]
+    return pyvrp.ProblemData(
+        locations=[pyvrp.Location(x=0, y=0) for _ in range(9)],
+        clients=clients,
+        depots=[pyvrp.Depot(location=0)],
+        vehicle_types=[pyvrp.VehicleType(num_available=1)],
+        distance_matrices=[metres],
+        duration_matrices=[metres],
+    )
+
+
+def test_engine_polish_uncrosses_a_route_but_never_breaks_a_window() -> None:
+    """The final polish reorders a route that crosses itself into the circle, and never trades a window for metres."""
+    from patrolplan import _pyvrp_engine as engine
+
+    data = _circle_data()
+    crossing = [0, 4, 1, 5, 2, 6, 3, 7]
+    [(vehicle, polished)] = engine._polish(data, [[0]], [(0, crossing)])
+    assert vehicle == 0
+    assert sorted(polished) == list(range(8))
+    circle = pyvrp.Route(data, list(range(8)), 0).distance()
+    assert pyvrp.Route(data, polished, 0).distance() == circle < pyvrp.Route(data, crossing, 0).distance()
+
+    # client 0 first and client 4, across the circle, right after it: the circle breaks the window of 4
+    data = _circle_data({0: (0, 1100), 4: (0, 3200)})
+    given = [0, 4, 5, 6, 7, 3, 2, 1]
+    assert pyvrp.Route(data, given, 0).is_feasible()
+    [(_vehicle, kept)] = engine._polish(data, [[0]], [(0, given)])
+    route = pyvrp.Route(data, kept, 0)
+    assert route.is_feasible()
+    assert route.distance() <= pyvrp.Route(data, given, 0).distance()
+    assert kept[:2] == [0, 4]
+
+
 # ---------------------------------------------------------------------- random small districts
 @st.composite
 def small_weeks(draw: st.DrawFn) -> tuple[WeekProblem, dict[dt.date, list[str]], dict[dt.date, list[str]]]:
