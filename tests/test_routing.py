@@ -401,12 +401,8 @@ def test_too_short_shift_drops_visits_with_the_time_needed_and_available(tiexi: 
     assert verify(problem, result, desks) == []  # what is missing is listed: nothing silent
 
 
-def test_dwell_that_fits_but_riding_that_does_not_says_no_room_was_found() -> None:
-    """Six courtyards 600 m out at 1 m/s: their 30 min of dwell fit the 60-min shift, the riding does not.
-
-    Visits are left out, and the reason gives the dwell against the shift time and what to do,
-    without blaming an overfull day.
-    """
+def _six_far_courtyards() -> WeekProblem:
+    """Six courtyards 600 m out at 1 m/s, 5 min of dwell each, one officer with one 60-min shift on Tuesday."""
     angles = np.linspace(0.0, 2 * np.pi, 6, endpoint=False)
     points = [[0.0, 0.0], *([600 * np.cos(a), 600 * np.sin(a)] for a in angles)]
     district = District.from_points(points, speed_mps=1.0)
@@ -417,14 +413,50 @@ def test_dwell_that_fits_but_riding_that_does_not_says_no_room_was_found() -> No
         desks_per_day=0,
         dwell_s=300,
     )
-    problem = WeekProblem(district, officers("P1"), WEEK, options=opts)
+    return WeekProblem(district, officers("P1"), WEEK, options=opts)
+
+
+_NO_ROUTE_HAS_ROOM = re.compile(
+    r"no route has room for it: the visits on Tue need 30 min of dwell \(riding comes on top\) of the riders' "
+    r"60 min of shift time, and the riding fills the rest; the closest fit, P1's am shift on Tue, would need "
+    r"(\d+) min more with (\d+) min left; add a rider"
+)
+
+
+def test_dwell_that_fits_but_riding_that_does_not_says_no_route_has_room() -> None:
+    """The six courtyards' 30 min of dwell fit the 60-min shift, the riding does not.
+
+    Visits are left out, and the reason gives the dwell against the shift time, then the closest
+    fit: the minutes the visit would add to the route against the minutes left there.
+    """
+    problem = _six_far_courtyards()
     result = plan_routes(problem, {}, {problem.duty_dates[0]: ["P1"]}, time_limit=1, seed=0)
     assert result.dropped
     assert len(result.dropped) + sum(len(r.stops) for r in result.routes) == 6
+    [route] = result.routes
+    left = (dt.datetime.combine(route.date, dt.time(10, 0)) - route.end).total_seconds() // 60
     for d in result.dropped:
-        assert "no room was found for it within the time limit" in d.reason, d.reason
-        assert "need 30 min of dwell (riding comes on top) of the riders' 60 min" in d.reason, d.reason
+        found = _NO_ROUTE_HAS_ROOM.search(d.reason)
+        assert found, d.reason
+        need, room = int(found[1]), int(found[2])
+        assert room == left
+        assert need > room
     assert verify(problem, result, {}) == []
+
+
+def test_a_visit_that_fits_where_the_search_left_it_out_says_give_the_search_more_time() -> None:
+    """With the officer's route empty there is room for any one of the six: the search missed it."""
+    from patrolplan import routing
+
+    problem = _six_far_courtyards()
+    riders = routing._riders(problem, {problem.duty_dates[0]: ["P1"]})
+    visits, _dropped = routing._visits(problem, {}, {}, None)
+    reason = routing._why_dropped(problem, visits[0], riders, visits, {})
+    assert reason == (
+        "no room was found for it within the time limit: the visits on Tue need 30 min of dwell (riding comes on "
+        "top) of the riders' 60 min of shift time, and P1's am shift on Tue has 60 min left where it needs 25 min; "
+        "give the search more time"
+    )
 
 
 def test_a_visit_longer_than_any_shift_is_reported_as_impossible(staff: Staff) -> None:

@@ -997,19 +997,22 @@ def _build_result(
         if v in served:
             continue
         when = dates[visit.days[0]] if len(visit.days) == 1 else None
-        reason = impossible.get(v) or _why_dropped(problem, visit, riders, visits)
+        reason = impossible.get(v) or _why_dropped(problem, visit, riders, visits, plans)
         what = "desk back-up visit" if visit.purpose == _DESK else "patrol visit"
         dropped.append(Dropped(visit.courtyard.id, f"{what}: {reason}", when))
     return RoutingResult(tuple(routes), tuple(dropped), sum(r.distance_m for r in routes), engine)
 
 
-def _why_dropped(problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit]) -> str:
+def _why_dropped(
+    problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned
+) -> str:
     """Explain a dropped visit: the time the visits need on its days against the shift time there.
 
     A visit free to fall on several days counts on each of them for its share
     (a third of its dwell on each of 3 days), so the figure is what those days
-    must hold. When that fits, the visits do not overfill the days; the search
-    found no room within its time limit, and the message says so.
+    must hold. When that fits, the riding is what overfills the days, or the
+    search missed a place: :func:`_best_room` tells which, by trying the visit
+    in every route of its days.
     """
     days = set(visit.days)
     need = round(sum(v.dwell_s * len(days & set(v.days)) / len(v.days) for v in visits if v.days))
@@ -1020,8 +1023,47 @@ def _why_dropped(problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], 
             f"the visits on {names} need {need // 60} min of dwell alone (riding comes on top), but the "
             f"riders have {have // 60} min of shift time; add a rider, lengthen the shift or lower the visits"
         )
-    return (
-        f"no room was found for it within the time limit: the visits on {names} need {need // 60} min of "
-        f"dwell (riding comes on top) of the riders' {have // 60} min of shift time; give the search more "
-        f"time, add a rider or lengthen the shift"
+    dwell = (
+        f"the visits on {names} need {need // 60} min of dwell (riding comes on top) of the riders' "
+        f"{have // 60} min of shift time"
     )
+    extra, room, rider = _best_room(problem, visit, riders, plans)
+    where = f"{rider.officer}'s {rider.shift} shift on {rider.date:%a}"
+    if extra > room:
+        return (
+            f"no route has room for it: {dwell}, and the riding fills the rest; the closest fit, {where}, "
+            f"would need {-(-extra // 60)} min more with {room // 60} min left; add a rider, lengthen the "
+            f"shift or lower the visits"
+        )
+    return (
+        f"no room was found for it within the time limit: {dwell}, and {where} has {room // 60} min left "
+        f"where it needs {-(-extra // 60)} min; give the search more time"
+    )
+
+
+def _best_room(
+    problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], plans: _Assigned
+) -> tuple[int, int, _Rider]:
+    """Where a left-out visit comes closest to fitting: (seconds it would add, seconds left, rider).
+
+    Each rider of the visit's days is tried: the cheapest place in its route
+    (riding detour plus dwell, through the best gate), or an out-and-back
+    trip if it rides nothing, against the time left before its shift ends.
+    Time windows and lunch are not weighed, so this is the most room there is.
+    """
+    matrix = problem.matrix
+    secs = matrix.seconds
+    office = matrix.index(problem.district.office)
+    gates = [matrix.index(g) for g in visit.gates]
+    best: tuple[int, int, _Rider] | None = None
+    for k, rider in enumerate(riders):
+        if rider.day_index not in visit.days:
+            continue
+        stops, end = plans.get(k, ([], rider.start_s))
+        sites = [office, *(matrix.index(gate) for _v, gate, _t in stops), office]
+        detour = min(int(secs[a, g] + secs[g, b] - secs[a, b]) for a, b in itertools.pairwise(sites) for g in gates)
+        fit = (detour + visit.dwell_s, rider.end_s - max(end, rider.start_s), rider)
+        if best is None or fit[0] - fit[1] < best[0] - best[1]:
+            best = fit
+    assert best is not None  # a visit is only dropped when some rider could have made it
+    return best
