@@ -495,7 +495,7 @@ def _search(
 def _polish(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Plan) -> Plan:
     """Each route's own order improved by OR-Tools' local search, kept where it rides shorter and still fits.
 
-    PyVRP's operators move one to three visits or swap the tails of two
+    PyVRP's default operators move or swap one or two visits, or swap the tails of two
     routes; none reverses a stretch of one route (2-opt) or runs a
     Lin-Kernighan chain. After a short search on a large week a route can
     still cross itself: 1,000 courtyards, 2,000 iterations, 0.36 % of the
