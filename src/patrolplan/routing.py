@@ -1055,15 +1055,13 @@ def _best_room(
     secs = matrix.seconds
     office = matrix.index(problem.district.office)
     gates = [matrix.index(g) for g in visit.gates]
-    best: tuple[int, int, _Rider] | None = None
+    fits = []
     for k, rider in enumerate(riders):
         if rider.day_index not in visit.days:
             continue
         stops, end = plans.get(k, ([], rider.start_s))
         sites = [office, *(matrix.index(gate) for _v, gate, _t in stops), office]
         detour = min(int(secs[a, g] + secs[g, b] - secs[a, b]) for a, b in itertools.pairwise(sites) for g in gates)
-        fit = (detour + visit.dwell_s, rider.end_s - max(end, rider.start_s), rider)
-        if best is None or fit[0] - fit[1] < best[0] - best[1]:
-            best = fit
-    assert best is not None  # a visit is only dropped when some rider could have made it
-    return best
+        fits.append((detour + visit.dwell_s, rider.end_s - max(end, rider.start_s), rider))
+    # (a visit is only dropped when some rider rides its days, so there is at least one)
+    return min(fits, key=lambda fit: fit[0] - fit[1])
