@@ -57,8 +57,14 @@ _SPLIT_FROM = 160
 # 41,561 m against 41,953 m whole), a long one is better whole (1,000 courtyards, 30 s, 2 seeds:
 # 373,498 m in halves against 371,295 m whole)
 _SPLIT_BELOW_S = 10.0
+# rounds of halves (each a share of the budget per half); the rest goes to the joined week
+_PART_SHARE = 0.3
 _ROUNDS = 2
-_PART_SHARE = 0.35
+# ... a third round from this time limit: with 2.5 s or 5 s the halves gain more than the joined
+# week's search they replace (1,000 courtyards, 5 s, seeds 0-8: 382,016 m against 383,923 m in two
+# rounds; 2.5 s, seeds 0-5: 392,582 against 396,643 m; 200 courtyards: the same within 0.1 %); with
+# 1 s or 1.5 s the joined week needs its share (1,000 courtyards, 1 s: 405,880 against 398,926 m)
+_THIRD_ROUND_FROM_S = 2.0
 # routes this long (clients per vehicle: a whole TSPLIB tour for one rider) search with PyVRP's defaults
 _LONG_ROUTE = 40
 # a whole-week search with at least this time limit runs as a portfolio of two (:func:`_portfolio`) ...
@@ -318,7 +324,7 @@ class _Budget:
 def _split_search(
     week: _Week, data: pyvrp.ProblemData, members: list[list[int]], start: Plan, budget: _Budget, seed: int
 ) -> Plan:
-    """Search a large week in parts: two halves side by side, twice, then the whole week.
+    """Search a large week in parts: two halves side by side, in two or three rounds, then the whole week.
 
     The routes are ordered by how far they ride from one end of the district
     (the visit farthest from the office) and each day's routes are cut in two
@@ -327,18 +333,20 @@ def _split_search(
     a search gets in the same time (the local search needs about as many
     iterations per client), and the two halves use both cores. A second round
     cuts the other way (the middle against the two ends), so that no seam of
-    the first round stays unsearched; the joined week is then searched whole,
-    twice side by side with two seeds, and the better plan kept (1,000
-    courtyards at 5 s, seeds 0-2: 382,383, 386,681 and 384,551 m against
+    the first round stays unsearched; from :data:`_THIRD_ROUND_FROM_S` a third
+    round cuts as the first did. The joined week is then searched whole,
+    twice side by side with two seeds, and the better plan kept (two rounds,
+    1,000 courtyards at 5 s, seeds 0-2: 382,383, 386,681 and 384,551 m against
     384,721, 386,681 and 384,551 m with one search).
     Every part has its own iteration budget and seed, so the plan does not
     depend on how the threads are scheduled.
     """
+    rounds = _ROUNDS + (budget.time_limit >= _THIRD_ROUND_FROM_S)
     neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
     plan = _search(data, members, start, budget.stop(0.0), 0, seed, neighbours)  # a full local search only
     with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
-        for round_ in range(_ROUNDS):
-            parts = _halves(week, plan, middle=round_ == 1)
+        for round_ in range(rounds):
+            parts = _halves(week, plan, middle=round_ % 2 == 1)
             if any(not alts or not vehicles for alts, vehicles, _routes in parts):
                 continue  # too few routes to cut
             jobs = [
@@ -348,7 +356,7 @@ def _split_search(
             plan = [route for job in jobs for route in job.result()]
     # the whole week on both cores: the same joined plan, two seeds (the first is the search of a single core)
     runs = [(plan, seed), (plan, seed + _SECOND_SEED)]
-    return _best_of(data, members, runs, budget, 1.0 - _ROUNDS * _PART_SHARE, neighbours)
+    return _best_of(data, members, runs, budget, 1.0 - rounds * _PART_SHARE, neighbours)
 
 
 def _portfolio(
