@@ -492,7 +492,8 @@ def test_same_inputs_and_seed_give_identical_routes(tiexi: District, staff: Staf
     assert first.dropped == again.dropped
 
 
-def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable() -> None:
+@pytest.mark.parametrize("limit", [1.5, 2.5])  # two rounds of halves, and three (from 2 s)
+def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit: float) -> None:
     """A week of 160+ alternatives is searched in two halves on two threads: every visit made, the rules kept,
     and the same routes again (each half stops by its own iteration budget, whatever the threads do)."""
     from patrolplan import _pyvrp_engine
@@ -514,8 +515,9 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable() -> N
     rides = {d: list(ids) for d in problem.duty_dates}
     n_visits = len(yards) + 2 * sum(y.hot_spot for y in yards)
     assert n_visits >= _pyvrp_engine._SPLIT_FROM  # one gate each: one alternative per visit
-    first = plan_routes(problem, {}, rides, time_limit=1.5, seed=3)
-    again = plan_routes(problem, {}, rides, time_limit=1.5, seed=3)
+    assert (limit >= _pyvrp_engine._THIRD_ROUND_FROM_S) == (limit == 2.5)
+    first = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
+    again = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
     assert first.dropped == ()
     assert verify(problem, first, {}) == []
     assert sum(len(r.stops) for r in first.routes) == n_visits

@@ -19,10 +19,11 @@ on any machine. The week maps onto it like this:
 
 Both cores work. A large week with a short time limit (under 10 s) is split
 in two halves that are searched at the same time, one per core (PyVRP releases
-the GIL while it searches), then joined and searched as a whole; see
-:func:`_split_search`. With 10 s or more, the whole week is searched twice side
-by side, from the start and from a random plan, and the better plan is kept;
-see :func:`_portfolio`. Last, each route's own order is polished by OR-Tools'
+the GIL while it searches), in two or three rounds, then joined and searched as
+a whole; see :func:`_split_search`. With 10 s or more, the whole week is
+searched twice side by side, from the start and from a random plan, with larger
+perturbations than a short search takes, and the better plan is kept; see
+:func:`_portfolio`. Last, each route's own order is polished by OR-Tools'
 local search, which has the in-route moves PyVRP's search lacks; see :func:`_polish`.
 """
 
