@@ -353,7 +353,7 @@ def _split_search(
     Every part has its own iteration budget and seed, so the plan does not
     depend on how the threads are scheduled.
     """
-    rounds = _ROUNDS + (budget.time_limit >= _THIRD_ROUND_FROM_S)
+    rounds = _ROUNDS + 1 if budget.time_limit >= _THIRD_ROUND_FROM_S else _ROUNDS
     neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
     plan = _search(data, members, start, budget.stop(0.0), 0, seed, neighbours)  # a full local search only
     with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
