@@ -283,8 +283,8 @@ def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps:
     }  # fmt: skip
 
 
-def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: float, seeds: int) -> None:
-    """PyVRP and ours (repeatable) over seeds 0..seeds-1: a single run's ratio is within either's seed spread."""
+def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: float, seeds: int, first: int = 0) -> None:
+    """PyVRP and ours (repeatable) over seeds first.. (``seeds`` of them): one run's ratio is within their spread."""
     single = (p, vs, per_day, budget)
     cells = []
     means = []
@@ -292,7 +292,7 @@ def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: floa
         ("PyVRP", functools.partial(plain_pyvrp, *single)),
         ("ours", functools.partial(ours, *single, "pyvrp", True)),
     ):
-        rs = [run(f"{label} seed {k}", functools.partial(fn, seed=k), p, vs, 1) for k in range(seeds)]
+        rs = [run(f"{label} seed {k}", functools.partial(fn, seed=k), p, vs, 1) for k in range(first, first + seeds)]
         totals = [r["total"] for r in rs]
         flag = "" if all(r["ok"] for r in rs) else " ⚠"
         means.append(statistics.mean(totals))
@@ -314,14 +314,18 @@ def main() -> None:
     ap.add_argument("--skip-30-at", type=int, default=None, help="skip 30 s from this many courtyards up")
     ap.add_argument("--balanced", action="store_true", help="balanced mode instead of distance mode")
     ap.add_argument("--seeds", type=int, default=0, help="PyVRP and ours (repeatable) over this many seeds each")
+    ap.add_argument("--first-seed", type=int, default=0, help="with --seeds: the first seed (more seeds, run apart)")
     a = ap.parse_args()
     if a.seeds:
-        print("| instance | budget s | PyVRP, seeds 0.. (total m) | ours, repeatable, same seeds | ratio of means |")
+        print(
+            f"| instance | budget s | PyVRP, seeds {a.first_seed}.. (total m) "
+            "| ours, repeatable, same seeds | ratio of means |"
+        )
         print("|---|---:|---|---|---:|")
         for name, district, per_day in instances(a.instances):
             p1 = problem_for(single_gate(district), per_day)
             for b in a.budgets:
-                seeds_row(name, p1, visits_of(p1), per_day, b, a.seeds)
+                seeds_row(name, p1, visits_of(p1), per_day, b, a.seeds, a.first_seed)
         return
     if a.balanced:
         print(

@@ -336,22 +336,23 @@ def test_allowed_days_outside_the_duty_days_are_reported(tiexi: District, staff:
     assert verify(problem, result, desk_days(problem)) == []
 
 
+@pytest.mark.parametrize("engine", ["pyvrp", "ortools"])
 @pytest.mark.parametrize(
-    ("windows", "engine"),
+    "windows",
     [
-        (((dt.time(15, 0), dt.time(15, 30)),), "pyvrp"),
-        (((dt.time(9, 30), dt.time(9, 45)), (dt.time(15, 0), dt.time(15, 20))), "ortools"),
+        ((dt.time(15, 0), dt.time(15, 30)),),
+        ((dt.time(9, 30), dt.time(9, 45)), (dt.time(15, 0), dt.time(15, 20))),
     ],
+    ids=["one window", "two windows"],
 )
 def test_time_windows_are_kept(tiexi: District, staff: Staff, windows, engine: str) -> None:  # type: ignore[no-untyped-def]
-    """A school gate visited only at dismissal: the visit starts inside its window (several windows: OR-Tools)."""
+    """A school gate visited only at dismissal (or at one of two times): the visit starts inside a window."""
     yards = list(tiexi.courtyards)
     yards[5] = dataclasses.replace(yards[5], time_windows=windows)
     problem = WeekProblem(tiexi.with_courtyards(yards), staff, WEEK)
     desks = desk_days(problem)
-    # asking for PyVRP: one window fits it; several windows fall back to OR-Tools by themselves
-    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0, engine="pyvrp")
-    assert result.engine == engine
+    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0, engine=engine)
+    assert result.engine == engine  # PyVRP takes several windows as one alternative each
     assert result.dropped == ()
     assert verify(problem, result, desks) == []
     arrive = [
@@ -361,12 +362,26 @@ def test_time_windows_are_kept(tiexi: District, staff: Staff, windows, engine: s
     assert any(a <= arrive[0] <= b for a, b in windows)
 
 
-def test_ortools_engine_rides_the_whole_day_around_lunch(tiexi: District, staff: Staff) -> None:
-    """ride_each_shift=False: one route per officer and day, served by OR-Tools, no stop during lunch."""
+def test_a_window_outside_every_shift_is_dropped_with_its_cause(tiexi: District, staff: Staff) -> None:
+    """A gate open only at 07:30-08:00, before any shift starts, is left out, and the reason names the window."""
+    yards = list(tiexi.courtyards)
+    yards[5] = dataclasses.replace(yards[5], time_windows=((dt.time(7, 30), dt.time(8, 0)),))
+    problem = WeekProblem(tiexi.with_courtyards(yards), staff, WEEK)
+    desks = desk_days(problem)
+    result = plan_routes(problem, desks, riders(problem), time_limit=2, seed=0)
+    assert [d.courtyard for d in result.dropped] == [yards[5].id]
+    assert "07:30-08:00" in result.dropped[0].reason
+    assert "shift" in result.dropped[0].reason
+    assert verify(problem, result, desks) == []
+
+
+@pytest.mark.parametrize("engine", ["pyvrp", "ortools"])
+def test_whole_day_routes_wait_out_lunch(tiexi: District, staff: Staff, engine: str) -> None:
+    """ride_each_shift=False: one route per officer and day, no stop during lunch, with either engine."""
     problem = WeekProblem(tiexi, staff, WEEK, options=PlanOptions(ride_each_shift=False), hot_spots=["Chunhui"])
     desks = desk_days(problem)
-    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0)
-    assert result.engine == "ortools"
+    result = plan_routes(problem, desks, riders(problem), time_limit=3, seed=0, engine=engine)
+    assert result.engine == engine  # PyVRP: a visit's start windows are the shifts, one alternative each
     assert result.dropped == ()
     assert verify(problem, result, desks) == []
     assert {r.shift for r in result.routes} == {"day"}
@@ -642,15 +657,26 @@ def small_weeks(draw: st.DrawFn) -> tuple[WeekProblem, dict[dt.date, list[str]],
     if draw(st.booleans()):
         i = draw(st.integers(0, n - 1))
         yards[i] = dataclasses.replace(yards[i], dwell_s=draw(st.integers(0, 1800)))
+    if draw(st.booleans()):  # a gate open at one or two times of the day (several windows: one alternative each)
+        i = draw(st.integers(0, n - 1))
+        opens = [draw(st.integers(32, 44)) * 15]  # minutes after midnight, 08:00-11:00
+        if draw(st.booleans()):
+            opens.append(draw(st.integers(52, 64)) * 15)  # 13:00-16:00
+        width = draw(st.integers(1, 8)) * 15
+        windows = tuple((dt.time(m // 60, m % 60), dt.time((m + width) // 60, (m + width) % 60)) for m in opens)
+        yards[i] = dataclasses.replace(yards[i], time_windows=windows)
     district = district.with_courtyards(yards)
     minutes = draw(st.integers(5, 240))
     start = dt.datetime(2026, 1, 1, 9, 0)
-    shift = Shift.parse("s", f"{start:%H:%M}", f"{start + dt.timedelta(minutes=minutes):%H:%M}")
+    shifts = (Shift.parse("s", f"{start:%H:%M}", f"{start + dt.timedelta(minutes=minutes):%H:%M}"),)
+    if draw(st.booleans()):  # an afternoon shift after a lunch break, maybe ridden as one route around it
+        shifts = (*shifts, Shift.parse("t", "14:00", f"{14 + draw(st.integers(1, 3))}:00"))
     n_days = draw(st.integers(1, 3))
     per_day = draw(st.integers(1, 2))
     opts = PlanOptions(
         duty_days=tuple(range(1, 1 + n_days)),
-        shifts=(shift,),
+        shifts=shifts,
+        ride_each_shift=len(shifts) == 1 or draw(st.booleans()),
         officers_per_day=per_day,
         specialists_per_day=0,
         desks_per_day=draw(st.integers(0, 1)),
@@ -688,8 +714,10 @@ def test_random_small_weeks_pass_the_checker_or_name_a_cause(
     assert verify(problem, result, desks) == []
     for d in result.dropped:
         assert d.reason
-        assert _TIME_NEEDED.search(d.reason) or "reach" in d.reason or "days" in d.reason, d.reason
-    # a week with plenty of time leaves nothing out
+        assert _TIME_NEEDED.search(d.reason) or re.search("reach|days|time windows", d.reason), d.reason
+    # a week with plenty of time (one shift, no windows) leaves nothing out
+    if len(problem.options.shifts) > 1 or any(y.time_windows for y in problem.courtyards):
+        return
     slack = min(s.seconds for s in problem.options.shifts)
     diameter = 2 * int(problem.matrix.seconds.max())
     heaviest = max(problem.dwell_s(y) for y in problem.courtyards)

@@ -17,8 +17,9 @@ Two engines solve it, as a portfolio by default (``engine="auto"``): OR-Tools
 ``ortools.routing``), cheapest insertion then greedy descent, which ends by
 itself; and PyVRP (``_pyvrp_engine``), stopped by an iteration budget sized to
 the time limit. Both repeat exactly for the same inputs. The plan with fewer
-dropped visits, then fewer metres plus imbalance, wins. OR-Tools alone serves
-what PyVRP cannot model (whole-day routes around the break, several time windows).
+dropped visits, then fewer metres plus imbalance, wins. PyVRP takes every rule:
+a visit with several time windows, or on a whole-day route that waits out the
+break, is a group of alternatives, one per window it may start in.
 
 Every engine's routes are re-timed on our own matrix; a visit that cannot be
 made is left out only through a large penalty, and every dropped visit is
@@ -57,6 +58,10 @@ _DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it
 # the insertion start runs to its end even past a shorter limit (it only stops by the clock at this):
 # cut short, it leaves visits out and the plan would depend on the machine's speed
 _INSERTION_CAP_S = 30.0
+_DAY_S = 24 * 3600
+# a week with time windows or lunch inside the routes and fewer visits than this also runs OR-Tools'
+# exact model (0.2-0.5 s on the default district) and keeps the better plan: ...
+_ORTOOLS_TOO_BELOW = 160
 _DESK = "desk"
 _PATROL = "patrol"
 
@@ -350,9 +355,10 @@ def plan_routes(
     seed
         Seed (the search is deterministic for a given model and work budget).
     engine
-        ``"auto"`` or ``"pyvrp"``: PyVRP, started from OR-Tools' cheapest insertion,
-        where the week's rules fit it (OR-Tools alone for lunch gaps and several time
-        windows); ``"ortools"``: OR-Tools' cheapest insertion and greedy descent.
+        ``"pyvrp"``: PyVRP, started from OR-Tools' cheapest insertion; ``"auto"``
+        (the default): the same, and on a small week with time windows or lunch
+        inside the routes, OR-Tools' own plan too, the better kept;
+        ``"ortools"``: OR-Tools' cheapest insertion and greedy descent.
     repeatable
         Stop the PyVRP search by a fixed iteration budget sized to the time
         limit (the same plan on any machine); ``False`` searches for the whole
@@ -406,10 +412,18 @@ def plan_routes(
                 f"a visit alone (ride {min(trips) - visit.dwell_s} s + dwell {visit.dwell_s} s) "
                 f"takes longer than the longest shift ({longest} s)"
             )
+        elif (
+            visit.windows
+            and (on_days := [r for r in riders if r.day_index in visit.days])
+            and not any(_can_start(visit, r, problem.options.shifts) for r in on_days)
+        ):
+            spans = ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in visit.windows)
+            impossible[v] = (
+                f"its time windows ({spans}) leave no time to start and finish the visit within a shift "
+                f"on its days; widen a window or change the shifts"
+            )
 
-    chosen = _pick_engine(problem, visits, riders, engine)
-
-    def ortools(limit: float, *, first_only: bool = False) -> _Assigned:
+    def ortools(limit: float, *, first_only: bool = False, relaxed: bool = False) -> _Assigned:
         return _solve_with_ortools(
             problem,
             riders,
@@ -422,9 +436,10 @@ def plan_routes(
             dwell,
             time_limit=limit,
             first_only=first_only,
+            relaxed=relaxed,
         )
 
-    if chosen == "ortools":
+    if engine == "ortools":
         return _build_result(problem, riders, visits, ortools(time_limit), impossible, dropped, "ortools")
     # PyVRP, warm-started from OR-Tools' cheapest insertion: on large weeks PyVRP's own
     # random start needs most of a short budget just to become feasible. Both stop by
@@ -433,18 +448,38 @@ def plan_routes(
     # A limit shorter than the insertion (1,000 courtyards in 1 s on a busy machine) gives a
     # complete plan late rather than an incomplete one on time.
     # The insertion's plan stays a candidate: the better of the two wins.
+    # With time windows or lunch inside the routes, OR-Tools needs absolute clocks that may
+    # wait, and its insertion gets slow (4.7 s against 0.05 s at 200 courtyards with lunch):
+    # the start then comes from a model without them (``relaxed``), which PyVRP repairs, and
+    # it is no candidate of its own; on a small week OR-Tools' exact plan is one instead.
     started = time.perf_counter()
+    relaxed = any(v.windows for v in visits) or any(r.gaps for r in riders)
     try:
-        start = ortools(max(time_limit, _INSERTION_CAP_S), first_only=True)
+        start = ortools(max(time_limit, _INSERTION_CAP_S), first_only=True, relaxed=relaxed)
     except InfeasibleWeekError:
         start = {}  # no insertion within the limit: PyVRP starts on its own
     candidates = (
-        [] if not start else [_build_result(problem, riders, visits, start, impossible, list(dropped), "ortools")]
+        []
+        if not start or relaxed
+        else [_build_result(problem, riders, visits, start, impossible, list(dropped), "ortools")]
     )
+    if engine == "auto" and relaxed and len(visits) < _ORTOOLS_TOO_BELOW:
+        # OR-Tools' exact model (windows, lunch) is quick on a small week and sometimes rides less
+        candidates.append(
+            _build_result(problem, riders, visits, ortools(time_limit), impossible, list(dropped), "ortools")
+        )
     # a whole-budget (not repeatable) search gets what the insertion left of the limit
     left = time_limit if repeatable else max(0.2, time_limit - (time.perf_counter() - started))
     plans = _solve_with_pyvrp(
-        problem, riders, visits, impossible, time_limit=left, seed=seed, repeatable=repeatable, initial=start
+        problem,
+        riders,
+        visits,
+        impossible,
+        time_limit=left,
+        seed=seed,
+        repeatable=repeatable,
+        initial=start,
+        proven=not relaxed,
     )
     candidates.append(_build_result(problem, riders, visits, plans, impossible, list(dropped), "pyvrp"))
     weight = problem.options.balance_weight
@@ -478,16 +513,6 @@ def _score(result: RoutingResult, riders: Sequence[_Rider], balance_weight: floa
     return (len(result.dropped), total + balance_weight * imbalance, longest)
 
 
-def _pick_engine(problem: WeekProblem, visits: Sequence[_Visit], riders: Sequence[_Rider], engine: str) -> str:
-    """PyVRP where the week's rules fit it; OR-Tools for lunch gaps inside a route and multiple time windows."""
-    fits = all(not r.gaps for r in riders) and all(len(v.windows) <= 1 for v in visits)
-    if engine == "pyvrp" and not fits:
-        log.info("engine pyvrp cannot model lunch gaps or several time windows; using OR-Tools")
-    if engine in ("auto", "pyvrp"):
-        return "pyvrp" if fits else "ortools"
-    return "ortools"
-
-
 # a rider's solved route: (visit index, gate node, arrival s) per stop, and the return time
 _Assigned = dict[int, tuple[list[tuple[int, int, int]], int]]
 
@@ -502,21 +527,26 @@ def _solve_with_pyvrp(
     seed: int,
     repeatable: bool,
     initial: _Assigned | None = None,
+    proven: bool = True,
 ) -> _Assigned:
     """Solve with PyVRP, starting from ``initial`` routes when given (rider index -> stops)."""
     from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
 
     matrix = problem.matrix
+    # a route that waits out the break starts its visits inside a shift (every rider has the same shifts)
+    shifts = problem.options.shifts if any(r.gaps for r in riders) else ()
     alts: list[Alternative] = []
     for v, visit in enumerate(visits):
-        if v in impossible:
+        starts = _start_windows(visit, shifts)
+        if v in impossible or starts == ((0, -1),):
             continue
-        tw = visit.windows[0] if visit.windows else None
         any_day = len(visit.days) == len(problem.duty_dates)
         days: tuple[int | None, ...] = (None,) if any_day else visit.days
+        # one alternative per gate, day and time window: PyVRP makes exactly one of a visit's alternatives
         for gate in visit.gates:
             for day in days:
-                alts.append(Alternative(v, matrix.index(gate), day, visit.dwell_s, tw))
+                for tw in starts or (None,):
+                    alts.append(Alternative(v, matrix.index(gate), day, visit.dwell_s, tw))
     n_days = len(problem.duty_dates)
     base = np.minimum(matrix.metres, UNREACHABLE).astype(np.int64)
     by_day = []
@@ -535,7 +565,7 @@ def _solve_with_pyvrp(
     warm = _as_alternatives(initial or {}, alts, riders, matrix.index)
     # a start that makes every visit that can be made shows they all fit: require them all
     started = {v for stops, _end in (initial or {}).values() for v, _gate, _t in stops}
-    required = bool(initial) and started >= set(range(len(visits))) - set(impossible)
+    required = proven and bool(initial) and started >= set(range(len(visits))) - set(impossible)
     solve = functools.partial(
         solve_pyvrp,
         seconds=matrix.seconds,
@@ -620,11 +650,20 @@ def _as_alternatives(
     plans: _Assigned, alts: Sequence[Any], riders: Sequence[_Rider], row_of: Callable[[int], int]
 ) -> list[tuple[int, list[int]]]:
     """Routes by visit and gate, as PyVRP alternatives: (rider index, alternative indices)."""
-    index = {(a.visit, a.site, a.day): i for i, a in enumerate(alts)}
+    index: dict[tuple[int, int, int | None], list[int]] = {}
+    for i, a in enumerate(alts):
+        index.setdefault((a.visit, a.site, a.day), []).append(i)
+
+    def pick(v: int, gate: int, day: int, arrive: int) -> int | None:
+        found = index.get((v, row_of(gate), day)) or index.get((v, row_of(gate), None))
+        if not found:
+            return None
+        # the alternative whose time window holds the start's arrival (there is one per window)
+        return next((i for i in found if alts[i].tw is None or alts[i].tw[0] <= arrive <= alts[i].tw[1]), found[0])
+
     out: list[tuple[int, list[int]]] = []
     for k, (stops, _end) in sorted(plans.items()):
-        day = riders[k].day_index
-        picked = [index.get((v, row_of(gate), day), index.get((v, row_of(gate), None))) for v, gate, _t in stops]
+        picked = [pick(v, gate, riders[k].day_index, t) for v, gate, t in stops]
         out.append((k, [i for i in picked if i is not None]))
     return out
 
@@ -672,19 +711,47 @@ def _retime(
     office = matrix.index(problem.district.office)
     t, prev = rider.start_s, office
     stops: list[tuple[int, int, int]] = []
+    shifts = problem.options.shifts if rider.gaps else ()
     for v, gate in seq:
         row = matrix.index(gate)
         t += int(matrix.seconds[prev, row])
-        windows = visits[v].windows
-        if windows:
-            t = max(t, windows[0][0])
-            if t > windows[0][1]:
+        starts = _start_windows(visits[v], shifts)
+        if starts:
+            fit = next((lo for lo, hi in starts if hi >= t), None)
+            if fit is None:
                 return None
+            t = max(t, fit)
         stops.append((v, gate, t))
         t += visits[v].dwell_s
         prev = row
     t += int(matrix.seconds[prev, office])
     return (stops, t) if t <= rider.end_s else None
+
+
+def _start_windows(visit: _Visit, shifts: Sequence[Shift]) -> tuple[tuple[int, int], ...]:
+    """When the visit may start, as sorted (earliest, latest) seconds of the day; () when at any time.
+
+    Its time windows; and with ``shifts`` (a route that waits out the break
+    between them) only inside a shift, early enough to end before that shift
+    ends. Empty intersections are left out, so a visit whose windows all fall
+    outside the shifts has none at all (``((0, -1),)``: it cannot be made).
+    """
+    windows = visit.windows or ((0, _DAY_S),)
+    if not shifts:
+        return tuple(sorted(visit.windows))
+    inside = ((max(lo, s.start_s), min(hi, s.end_s - visit.dwell_s)) for lo, hi in windows for s in shifts)
+    fits = tuple(sorted(w for w in inside if w[0] <= w[1]))
+    return fits or ((0, -1),)
+
+
+def _can_start(visit: _Visit, rider: _Rider, shifts: Sequence[Shift]) -> bool:
+    """Whether one of the visit's start windows leaves the rider time to make it (riding aside)."""
+    starts = _start_windows(visit, shifts if rider.gaps else ()) or ((0, _DAY_S),)
+    return any(max(lo, rider.start_s) <= min(hi, rider.end_s - visit.dwell_s) for lo, hi in starts)
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def _idle_officers(routes: Sequence[Any], riders: Sequence[_Rider], n_days: int) -> dict[int, set[str]]:
@@ -794,8 +861,14 @@ def _solve_with_ortools(
     *,
     time_limit: float,
     first_only: bool = False,
+    relaxed: bool = False,
 ) -> _Assigned:
-    """Solve with OR-Tools; ``first_only`` stops at the first solution (a warm start for PyVRP)."""
+    """Solve with OR-Tools; ``first_only`` stops at the first solution (a warm start for PyVRP).
+
+    ``relaxed`` leaves out time windows and the lunch break (each rider has its
+    working time, from a clock that starts at 0): a start for PyVRP, which then
+    keeps those rules itself, found several times faster; its times are not the plan's.
+    """
     n_nodes = len(node_site)
     matrix = problem.matrix
     manager = pywrapcp.RoutingIndexManager(n_nodes, len(riders), 0)
@@ -827,12 +900,13 @@ def _solve_with_ortools(
     # its shift and runs to the shift's length, which keeps the search (cheapest insertion
     # above all) several times faster than absolute times with fixed starts.
     time_cb = routing.RegisterTransitMatrix((safe_secs + dwell[:, None]).tolist())
-    waits = any(v.windows for v in visits) or any(r.gaps for r in riders)
+    waits = not relaxed and (any(v.windows for v in visits) or any(r.gaps for r in riders))
     if waits:
         day_end = max(r.end_s for r in riders)
         routing.AddDimension(time_cb, day_end, day_end, False, "Time")
     else:
-        routing.AddDimensionWithVehicleCapacity(time_cb, 0, [r.end_s - r.start_s for r in riders], True, "Time")
+        working = [r.end_s - r.start_s - sum(b - a for a, b in r.gaps) for r in riders]
+        routing.AddDimensionWithVehicleCapacity(time_cb, 0, working, True, "Time")
     time_dim = routing.GetDimensionOrDie("Time")
     offset = [0 if waits else r.start_s for r in riders]  # clock time = cumul + offset
     if waits:
