@@ -507,12 +507,8 @@ def test_same_inputs_and_seed_give_identical_routes(tiexi: District, staff: Staf
     assert first.dropped == again.dropped
 
 
-@pytest.mark.parametrize("limit", [1.5, 2.5])  # two rounds of halves, and three (from 2 s)
-def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit: float) -> None:
-    """A week of 160+ alternatives is searched in two halves on two threads: every visit made, the rules kept,
-    and the same routes again (each half stops by its own iteration budget, whatever the threads do)."""
-    from patrolplan import _pyvrp_engine
-
+def _long_week(per_day: int = 5) -> tuple[WeekProblem, dict[dt.date, list[str]], int]:
+    """180 courtyards along a 4 km by 800 m strip, every tenth a hot spot: the week, who rides, how many visits."""
     rng = np.random.default_rng(5)
     xy = np.column_stack([rng.uniform(0, 4000, 181), rng.uniform(0, 800, 181)])
     district = District.from_points(xy, speed_mps=4.0)
@@ -520,15 +516,24 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit:
     district = district.with_courtyards(yards)
     opts = PlanOptions(
         shifts=(Shift.parse("am", "09:00", "12:00"),),
-        officers_per_day=5,
+        officers_per_day=per_day,
         specialists_per_day=0,
         desks_per_day=0,
         rotation_weight=0.0,
     )
-    ids = [f"P{k}" for k in range(5)]
+    ids = [f"P{k}" for k in range(per_day)]
     problem = WeekProblem(district, officers(*ids), WEEK, options=opts)
     rides = {d: list(ids) for d in problem.duty_dates}
-    n_visits = len(yards) + 2 * sum(y.hot_spot for y in yards)
+    return problem, rides, len(yards) + 2 * sum(y.hot_spot for y in yards)
+
+
+@pytest.mark.parametrize("limit", [1.5, 2.5])  # two rounds of halves, and three (from 2 s)
+def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit: float) -> None:
+    """A week of 160+ visits is searched in two halves on two threads: every visit made, the rules kept,
+    and the same routes again (each half stops by its own iteration budget, whatever the threads do)."""
+    from patrolplan import _pyvrp_engine
+
+    problem, rides, n_visits = _long_week()
     assert n_visits >= _pyvrp_engine._SPLIT_FROM  # one gate each: one alternative per visit
     assert (limit >= _pyvrp_engine._THIRD_ROUND_FROM_S) == (limit == 2.5)
     first = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
@@ -537,6 +542,37 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit:
     assert verify(problem, first, {}) == []
     assert sum(len(r.stops) for r in first.routes) == n_visits
     assert first.routes == again.routes
+
+
+def test_a_split_weeks_start_is_inserted_in_halves_that_hold_every_visit() -> None:
+    """The start of a split week: each day's riders and the visits cut in two along the strip, every visit
+    placed once by a rider of its own half; a day with a single rider is not cut."""
+    from patrolplan.routing import _insert_in_parts, _riders, _visits, _week_halves
+
+    problem, rides, n_visits = _long_week()
+    riders_ = _riders(problem, rides)
+    visits, dropped = _visits(problem, {}, {}, None)
+    assert not dropped
+    assert len(visits) == n_visits
+    m = problem.matrix
+    node_site = [m.index(problem.district.office)] + [m.index(v.gates[0]) for v in visits]
+    node_visit = [-1, *range(len(visits))]
+    rows = np.array(node_site)
+    secs, metres = m.seconds[np.ix_(rows, rows)].astype(np.int64), m.metres[np.ix_(rows, rows)].astype(np.int64)
+    dwell = np.array([0] + [v.dwell_s for v in visits], dtype=np.int64)
+    parts = _week_halves(problem, riders_, node_visit, metres)
+    assert sorted(k for ks, _vs in parts for k in ks) == list(range(len(riders_)))
+    assert sorted(v for _ks, vs in parts for v in vs) == list(range(len(visits)))
+    for ks, _vs in parts:  # each half rides on every day
+        assert {riders_[k].day_index for k in ks} == set(range(len(problem.duty_dates)))
+    start = _insert_in_parts(problem, riders_, visits, {}, node_site, node_visit, secs, metres, dwell, parts)
+    made = Counter(v for stops, _end in start.values() for v, _gate, _t in stops)
+    assert made == Counter(range(len(visits)))
+    half_of = {k: p for p, (ks, _vs) in enumerate(parts) for k in ks}
+    for k, (stops, _end) in start.items():
+        assert all(v in parts[half_of[k]][1] for v, _gate, _t in stops)
+    lone, lone_rides, _n = _long_week(per_day=1)
+    assert _week_halves(lone, _riders(lone, lone_rides), node_visit, metres) == []
 
 
 def _engine_data(n: int, groups: Sequence[Sequence[int]] = ()) -> pyvrp.ProblemData:

@@ -45,7 +45,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.search import LocalSearch, NeighbourhoodParams, PerturbationManager, PerturbationParams, compute_neighbours
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
-__all__ = ["Alternative", "EngineRoute", "solve_pyvrp"]
+__all__ = ["Alternative", "EngineRoute", "solve_pyvrp", "splits"]
 
 _PRIZE = 10_000_000
 _BIG = 10**9
@@ -68,6 +68,13 @@ _ROUNDS = 2
 # rounds; 2.5 s, seeds 0-5: 392,582 against 396,643 m; 200 courtyards: the same within 0.1 %); with
 # 1 s or 1.5 s the joined week needs its share (1,000 courtyards, 1 s: 405,880 against 398,926 m)
 _THIRD_ROUND_FROM_S = 2.0
+# the search gets at least this share of the limit, even when the setup (model and start) leaves less:
+# such a week is late anyway, and search is what improves it. 1,000 courtyards at 1 s, seeds 0-17,
+# with the start inserted in halves: 395,298 m in 1.2-1.9 s (0.55, no polish); 392,931 m in 1.6-2.4 s
+# (0.8, no polish); stop 14's whole-week start, 0.2 and the polish, 400,419 m in 1.5-2.4 s
+_SEARCH_FLOOR = 0.55
+# a split week's start is inserted in halves (see ``routing``), in about this share of the whole week's time
+_SPLIT_SETUP = 0.7
 # routes this long (clients per vehicle: a whole TSPLIB tour for one rider) search with PyVRP's defaults
 _LONG_ROUTE = 40
 # a whole-week search with at least this time limit runs as a portfolio of two (:func:`_portfolio`) ...
@@ -132,7 +139,30 @@ class EngineRoute:
     end_s: int
 
 
-def iterations_for(time_limit: float, n_clients: int, *, required: bool = True, long_routes: bool = False) -> int:
+def splits(n_visits: int, n_vehicles: int, n_days: int, time_limit: float) -> bool:
+    """Whether the week is searched in halves (:func:`_split_search`): a large week, a short limit, riders to share."""
+    return n_visits >= _SPLIT_FROM and n_vehicles >= 2 * n_days and time_limit < _SPLIT_BELOW_S
+
+
+def setup_seconds(n_clients: int, *, split: bool = False) -> float:
+    """About how long building the model and the cheapest-insertion start take (halves: ``split``)."""
+    n = max(48.0, float(n_clients))
+    return float(1.3 * (n / 1200.0) ** 1.5 * (_SPLIT_SETUP if split else 1.0))
+
+
+def hurried(time_limit: float, n_clients: int, *, split: bool = False) -> bool:
+    """Whether the setup leaves the search less than :data:`_SEARCH_FLOOR` of the limit.
+
+    Such a search gets the floor, and no polish (:func:`_polish`): at 1,000
+    courtyards and 1 s the polish's 0.27 s buy more as search (seeds 0-17:
+    392,931 m without it, 394,998 m with it and 0.5 of the limit to search).
+    """
+    return _BUDGET_SHARE * time_limit - setup_seconds(n_clients, split=split) < _SEARCH_FLOOR * time_limit
+
+
+def iterations_for(
+    time_limit: float, n_clients: int, *, required: bool = True, long_routes: bool = False, split: bool = False
+) -> int:
     """A fixed search budget (iterations) that fits the time limit on a 2-core machine.
 
     Measured on the ``benchmarks`` machine (2026-11-29, median of 3 runs, with
@@ -144,8 +174,10 @@ def iterations_for(time_limit: float, n_clients: int, *, required: bool = True, 
     optional visits; 0.7 times that for ``long_routes`` (one rider riding 51 to
     100 TSPLIB cities, searched with PyVRP's defaults: 2,500 a second at 51,
     2,000 at 100). Before the search, building the model and the
-    cheapest-insertion start take about ``1.3 * (n / 1200) ** 1.5`` seconds.
-    The budget fills :data:`_BUDGET_SHARE` of the limit at that rate, so the run
+    cheapest-insertion start take about ``1.3 * (n / 1200) ** 1.5`` seconds
+    (:func:`setup_seconds`; less when the start is inserted in halves, ``split``).
+    The budget fills :data:`_BUDGET_SHARE` of the limit at that rate, and at
+    least :data:`_SEARCH_FLOOR` of it whatever the setup took, so the run
     ends by iterations, not by the clock, and the same inputs and seed give the
     same routes on any machine up to about twice as slow; the runtime cap
     (:func:`runtime_cap`) only guards against one slower still. (This machine's
@@ -159,8 +191,7 @@ def iterations_for(time_limit: float, n_clients: int, *, required: bool = True, 
         per_second /= 2
     if long_routes:
         per_second *= 0.7
-    setup = 1.3 * (n / 1200.0) ** 1.5
-    seconds = max(0.2 * time_limit, _BUDGET_SHARE * time_limit - setup)
+    seconds = max(_SEARCH_FLOOR * time_limit, _BUDGET_SHARE * time_limit - setup_seconds(n_clients, split=split))
     return max(100, int(seconds * per_second))
 
 
@@ -303,20 +334,23 @@ def solve_pyvrp(
     everything = list(range(len(alternatives)))
     data, members = week.build(everything, list(range(len(vehicles))))
     long_routes = len(alternatives) / max(1, len(vehicles)) >= _LONG_ROUTE
-    iterations = iterations_for(time_limit, len(alternatives), required=required, long_routes=long_routes)
+    split = splits(n_visits, len(vehicles), n_days, time_limit)
+    iterations = iterations_for(time_limit, len(alternatives), required=required, long_routes=long_routes, split=split)
     budget = _Budget(time_limit, iterations, repeatable)
     start = [(k, list(stops)) for k, stops in warm if stops]
     with warnings.catch_warnings():
         # with optional visits, a week that cannot hold them all is expected (PyVRP
         # warns as its penalties climb); the ones left out are reported by the caller
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        if n_visits >= _SPLIT_FROM and len(vehicles) >= 2 * n_days and time_limit < _SPLIT_BELOW_S:
+        if split:
             plan = _split_search(week, data, members, start, budget, seed)
         elif time_limit >= _PORTFOLIO_FROM_S:
             plan = _portfolio(data, members, start, budget, seed)
         else:
             plan = _search(data, members, start, budget.stop(1.0), budget.iterations, seed)
-    return _engine_routes(data, members, _polish(data, members, plan))
+    if not hurried(time_limit, len(alternatives), split=split):
+        plan = _polish(data, members, plan)
+    return _engine_routes(data, members, plan)
 
 
 @dataclass(frozen=True)
