@@ -527,7 +527,8 @@ def _long_week(per_day: int = 5) -> tuple[WeekProblem, dict[dt.date, list[str]],
     return problem, rides, len(yards) + 2 * sum(y.hot_spot for y in yards)
 
 
-@pytest.mark.parametrize("limit", [1.5, 2.5])  # two rounds of halves, and three (from 2 s)
+# two rounds of halves, three (from 2 s), and short of time (the start in halves too, no polish)
+@pytest.mark.parametrize("limit", [1.5, 2.5, 0.3])
 def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit: float) -> None:
     """A week of 160+ visits is searched in two halves on two threads: every visit made, the rules kept,
     and the same routes again (each half stops by its own iteration budget, whatever the threads do)."""
@@ -535,6 +536,7 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit:
 
     problem, rides, n_visits = _long_week()
     assert n_visits >= _pyvrp_engine._SPLIT_FROM  # one gate each: one alternative per visit
+    assert _pyvrp_engine.start_in_halves(n_visits, 15, 3, limit) == (limit < 1)
     assert (limit >= _pyvrp_engine._THIRD_ROUND_FROM_S) == (limit == 2.5)
     first = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
     again = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
