@@ -8,7 +8,7 @@ may start in). This prints, for each week and budget, the full pipeline
 default ``engine="auto"``: total metres / longest route, the score the planner
 minimises (metres plus the balance weight times the imbalance), visits dropped
 and wall seconds; a ⚠ marks a plan whose ``Plan.check()`` is not empty. The
-ratio is of the metres.
+ratio is of the metres ("–" when OR-Tools rode nothing).
 
 Weeks:
 
@@ -123,8 +123,8 @@ def main() -> None:
                 plan = plan_week(problem, params=SolveParams(time_limit=budget, seed=a.seed, engine=engine))
                 cells.append(cell(plan, time.perf_counter() - t))
                 plans.append(plan)
-            ratio = plans[1].distance_m / plans[0].distance_m
-            print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {ratio:.3f} |", flush=True)
+            ratio = f"{plans[1].distance_m / plans[0].distance_m:.3f}" if plans[0].distance_m else "–"
+            print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,11 @@ searched twice side by side, from the start and from a random plan, with larger
 perturbations than a short search takes, and the better plan is kept; see
 :func:`_portfolio`. Last, each route's own order is polished by OR-Tools'
 local search, which has the in-route moves PyVRP's search lacks; see :func:`_polish`.
+
+The search always gets at least :data:`_SEARCH_FLOOR` of the limit. A large
+week whose setup would leave it less (1,000 courtyards at 1 s to 5 s) has its
+start inserted in halves too (``routing``; :func:`start_in_halves`), and a
+search left with only the floor skips the polish (:func:`hurried`).
 """
 
 from __future__ import annotations
