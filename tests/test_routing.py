@@ -549,32 +549,27 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit:
 def test_a_split_weeks_start_is_inserted_in_halves_that_hold_every_visit() -> None:
     """The start of a split week: each day's riders and the visits cut in two along the strip, every visit
     placed once by a rider of its own half; a day with a single rider is not cut."""
-    from patrolplan.routing import _insert_in_parts, _riders, _visits, _week_halves
+    from patrolplan.routing import _insert_in_parts, _Nodes, _riders, _visits, _week_halves
 
     problem, rides, n_visits = _long_week()
     riders_ = _riders(problem, rides)
     visits, dropped = _visits(problem, {}, {}, None)
     assert not dropped
     assert len(visits) == n_visits
-    m = problem.matrix
-    node_site = [m.index(problem.district.office)] + [m.index(v.gates[0]) for v in visits]
-    node_visit = [-1, *range(len(visits))]
-    rows = np.array(node_site)
-    secs, metres = m.seconds[np.ix_(rows, rows)].astype(np.int64), m.metres[np.ix_(rows, rows)].astype(np.int64)
-    dwell = np.array([0] + [v.dwell_s for v in visits], dtype=np.int64)
-    parts = _week_halves(problem, riders_, node_visit, metres)
+    nodes = _Nodes.of(problem, visits)
+    parts = _week_halves(problem, riders_, nodes)
     assert sorted(k for ks, _vs in parts for k in ks) == list(range(len(riders_)))
     assert sorted(v for _ks, vs in parts for v in vs) == list(range(len(visits)))
     for ks, _vs in parts:  # each half rides on every day
         assert {riders_[k].day_index for k in ks} == set(range(len(problem.duty_dates)))
-    start = _insert_in_parts(problem, riders_, visits, {}, node_site, node_visit, secs, metres, dwell, parts)
+    start = _insert_in_parts(problem, riders_, visits, {}, nodes, parts)
     made = Counter(v for stops, _end in start.values() for v, _gate, _t in stops)
     assert made == Counter(range(len(visits)))
     half_of = {k: p for p, (ks, _vs) in enumerate(parts) for k in ks}
     for k, (stops, _end) in start.items():
         assert all(v in parts[half_of[k]][1] for v, _gate, _t in stops)
     lone, lone_rides, _n = _long_week(per_day=1)
-    assert _week_halves(lone, _riders(lone, lone_rides), node_visit, metres) == []
+    assert _week_halves(lone, _riders(lone, lone_rides), nodes) == []
 
 
 def _engine_data(n: int, groups: Sequence[Sequence[int]] = ()) -> pyvrp.ProblemData:

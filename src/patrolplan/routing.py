@@ -35,7 +35,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -185,12 +185,47 @@ class _Visit:
     windows: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass
-class _Model:
-    riders: list[_Rider]
-    visits: list[_Visit]
-    node_site: list[int] = field(default_factory=list)  # routing node -> matrix row
-    node_visit: list[int] = field(default_factory=list)  # routing node -> visit index (-1 depot)
+@dataclass(frozen=True)
+class _Nodes:
+    """OR-Tools' routing nodes: node 0 is the office, then one node per (visit, gate).
+
+    ``site``: each node's matrix row; ``visit``: each node's visit index (-1
+    for the office); ``secs``, ``metres``: riding between nodes; ``dwell``: at each node.
+    """
+
+    site: list[int]
+    visit: list[int]
+    secs: npt.NDArray[np.int64]
+    metres: npt.NDArray[np.int64]
+    dwell: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, problem: WeekProblem, visits: Sequence[_Visit]) -> _Nodes:
+        """The nodes of ``visits``: one per gate of each."""
+        matrix = problem.matrix
+        site = [matrix.index(problem.district.office)]
+        visit = [-1]
+        for v, one in enumerate(visits):
+            for gate in one.gates:
+                site.append(matrix.index(gate))
+                visit.append(v)
+        rows = np.array(site)
+        dwell = np.array([0] + [visits[v].dwell_s for v in visit[1:]], dtype=np.int64)
+        secs = matrix.seconds[np.ix_(rows, rows)].astype(np.int64)
+        return cls(site, visit, secs, matrix.metres[np.ix_(rows, rows)].astype(np.int64), dwell)
+
+    def part(self, visit_ids: Sequence[int]) -> _Nodes:
+        """The office and the nodes of these visits, numbered as ``visit_ids`` lists them."""
+        local = {v: i for i, v in enumerate(visit_ids)}
+        nodes = [0] + [n for n in range(1, len(self.visit)) if self.visit[n] in local]
+        rows = np.array(nodes)
+        return _Nodes(
+            [self.site[n] for n in nodes],
+            [-1] + [local[self.visit[n]] for n in nodes[1:]],
+            self.secs[np.ix_(rows, rows)],
+            self.metres[np.ix_(rows, rows)],
+            self.dwell[rows],
+        )
 
 
 def _riders(problem: WeekProblem, officers: Mapping[dt.date, Sequence[str]]) -> list[_Rider]:
@@ -378,31 +413,18 @@ def plan_routes(
         msg = f"week {problem.week}: no patrol officer rides on any duty day; check the roster and leave"
         raise InfeasibleWeekError(msg, items=[str(problem.week)])
     visits, dropped = _visits(problem, desks, done or {}, first_day)
-    matrix = problem.matrix
-    office_row = matrix.index(problem.district.office)
-
-    # routing nodes: 0 = office; then one node per (visit, gate)
-    node_site = [office_row]
-    node_visit = [-1]
-    for v, visit in enumerate(visits):
-        for gate in visit.gates:
-            node_site.append(matrix.index(gate))
-            node_visit.append(v)
-    n_nodes = len(node_site)
-    rows = np.array(node_site)
-    secs = matrix.seconds[np.ix_(rows, rows)].astype(np.int64)
-    metres = matrix.metres[np.ix_(rows, rows)].astype(np.int64)
-    dwell = np.array([0] + [visits[node_visit[i]].dwell_s for i in range(1, n_nodes)], dtype=np.int64)
+    nodes = _Nodes.of(problem, visits)
+    node_visit, secs, dwell = nodes.visit, nodes.secs, nodes.dwell
 
     # visits that can never fit: unreachable, or longer than any rider's time
     longest = max(r.end_s - r.start_s for r in riders)
     impossible: dict[int, str] = {}
     nodes_of = _nodes_of(node_visit)
     for v, visit in enumerate(visits):
-        nodes = nodes_of.get(v, [])
+        gate_nodes = nodes_of.get(v, [])
         trips = [
             int(secs[0, i] + dwell[i] + secs[i, 0])
-            for i in nodes
+            for i in gate_nodes
             if secs[0, i] < UNREACHABLE and secs[i, 0] < UNREACHABLE
         ]
         if not trips:
@@ -429,11 +451,7 @@ def plan_routes(
             riders,
             visits,
             impossible,
-            node_site,
-            node_visit,
-            secs,
-            metres,
-            dwell,
+            nodes,
             time_limit=limit,
             first_only=first_only,
             relaxed=relaxed,
@@ -461,10 +479,7 @@ def plan_routes(
         if not relaxed and start_in_halves(len(visits), len(riders), len(problem.duty_dates), time_limit):
             # a large week, short of time, searched in halves: so is the start, in half the time (0.44 s
             # against 0.82 s at 1,000 courtyards); the whole week is inserted if a half leaves a visit out
-            parts = _week_halves(problem, riders, node_visit, metres)
-            start = _insert_in_parts(
-                problem, riders, visits, impossible, node_site, node_visit, secs, metres, dwell, parts
-            )
+            start = _insert_in_parts(problem, riders, visits, impossible, nodes, _week_halves(problem, riders, nodes))
         start = start or ortools(max(time_limit, _INSERTION_CAP_S), first_only=True, relaxed=relaxed)
     except InfeasibleWeekError:
         start = {}  # no insertion within the limit: PyVRP starts on its own
@@ -496,9 +511,7 @@ def plan_routes(
     return min(candidates, key=lambda result: _score(result, riders, weight))
 
 
-def _week_halves(
-    problem: WeekProblem, riders: Sequence[_Rider], node_visit: Sequence[int], metres: npt.NDArray[np.int64]
-) -> list[tuple[list[int], list[int]]]:
+def _week_halves(problem: WeekProblem, riders: Sequence[_Rider], nodes: _Nodes) -> list[tuple[list[int], list[int]]]:
     """The week cut in two along the district, as (rider indices, visit indices); none if a day has one rider.
 
     Visits are ordered by how far their first gate lies from the visit
@@ -509,9 +522,10 @@ def _week_halves(
     if any(len(ks) < 2 for ks in by_day):
         return []
     first_node: dict[int, int] = {}
-    for node, v in enumerate(node_visit):
+    for node, v in enumerate(nodes.visit):
         if node and v not in first_node:
             first_node[v] = node
+    metres = nodes.metres
     far = max(first_node.values(), key=lambda i: (int(metres[0, i]), i))
     order = sorted(first_node, key=lambda v: (int(metres[far, first_node[v]]), v))
     near_riders = [k for ks in by_day for k in ks[: len(ks) // 2]]
@@ -527,29 +541,18 @@ def _insert_in_parts(
     riders: Sequence[_Rider],
     visits: Sequence[_Visit],
     impossible: Mapping[int, str],
-    node_site: Sequence[int],
-    node_visit: Sequence[int],
-    secs: npt.NDArray[np.int64],
-    metres: npt.NDArray[np.int64],
-    dwell: npt.NDArray[np.int64],
+    nodes: _Nodes,
     parts: Sequence[tuple[Sequence[int], Sequence[int]]],
 ) -> _Assigned:
     """OR-Tools' cheapest insertion in each part (its riders, its visits) on its own; ``{}`` unless all are placed."""
     out: _Assigned = {}
     for rider_ids, visit_ids in parts:
-        local = {v: i for i, v in enumerate(visit_ids)}
-        nodes = [0] + [n for n in range(1, len(node_visit)) if node_visit[n] in local]
-        rows = np.array(nodes)
         found = _solve_with_ortools(
             problem,
             [riders[k] for k in rider_ids],
             [visits[v] for v in visit_ids],
-            {local[v]: why for v, why in impossible.items() if v in local},
-            [node_site[n] for n in nodes],
-            [-1] + [local[node_visit[n]] for n in nodes[1:]],
-            secs[np.ix_(rows, rows)],
-            metres[np.ix_(rows, rows)],
-            dwell[rows],
+            {i: impossible[v] for i, v in enumerate(visit_ids) if v in impossible},
+            nodes.part(visit_ids),
             time_limit=_INSERTION_CAP_S,
             first_only=True,
         )
@@ -926,11 +929,7 @@ def _solve_with_ortools(
     riders: Sequence[_Rider],
     visits: Sequence[_Visit],
     impossible: Mapping[int, str],
-    node_site: Sequence[int],
-    node_visit: Sequence[int],
-    secs: npt.NDArray[np.int64],
-    metres: npt.NDArray[np.int64],
-    dwell: npt.NDArray[np.int64],
+    nodes: _Nodes,
     *,
     time_limit: float,
     first_only: bool = False,
@@ -942,6 +941,7 @@ def _solve_with_ortools(
     working time, from a clock that starts at 0): a start for PyVRP, which then
     keeps those rules itself, found several times faster; its times are not the plan's.
     """
+    node_site, node_visit, secs, metres, dwell = nodes.site, nodes.visit, nodes.secs, nodes.metres, nodes.dwell
     n_nodes = len(node_site)
     matrix = problem.matrix
     manager = pywrapcp.RoutingIndexManager(n_nodes, len(riders), 0)
@@ -991,10 +991,10 @@ def _solve_with_ortools(
     shift_list: list[Shift] = sorted(problem.options.shifts, key=lambda s: s.start)
     nodes_of = _nodes_of(node_visit)
     for v, visit in enumerate(visits):
-        nodes = nodes_of.get(v, [])
-        indices = [manager.NodeToIndex(i) for i in nodes]
+        gate_nodes = nodes_of.get(v, [])
+        indices = [manager.NodeToIndex(i) for i in gate_nodes]
         allowed_riders = [k for k, r in enumerate(riders) if r.day_index in visit.days]
-        for index, node in zip(indices, nodes, strict=True):
+        for index, node in zip(indices, gate_nodes, strict=True):
             if v in impossible or not allowed_riders:
                 routing.solver().Add(routing.ActiveVar(index) == 0)
                 continue
