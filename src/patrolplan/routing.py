@@ -60,7 +60,9 @@ _DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it
 _INSERTION_CAP_S = 30.0
 _DAY_S = 24 * 3600
 # a week with time windows or lunch inside the routes and fewer visits than this also runs OR-Tools'
-# exact model (0.2-0.5 s on the default district) and keeps the better plan: ...
+# exact model (0.1-0.8 s on the default district) and keeps the better plan: on its three whole-day
+# routes around lunch OR-Tools rode 11,235 m against PyVRP's 11,328 m at 5 s. On larger weeks that
+# model stops by the clock and leaves visits out (200 courtyards with lunch, 5 s: 42 dropped)
 _ORTOOLS_TOO_BELOW = 160
 _DESK = "desk"
 _PATROL = "patrol"
