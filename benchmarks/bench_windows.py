@@ -6,9 +6,10 @@ OR-Tools alone. Now PyVRP serves them too (one alternative per window a visit
 may start in). This prints, for each week and budget, the full pipeline
 (``plan_week``: desk, roster, routes) with ``engine="ortools"`` and with the
 default ``engine="auto"``: total metres / longest route, the score the planner
-minimises (metres plus the balance weight times the imbalance), visits dropped
-and wall seconds; a ⚠ marks a plan whose ``Plan.check()`` is not empty. The
-ratio is of the metres ("–" when OR-Tools rode nothing).
+minimises (metres plus the balance weight times the imbalance), visits dropped,
+whose routes the plan keeps (``Plan.engine``) and wall seconds; a ⚠ marks a
+plan whose ``Plan.check()`` is not empty. The ratio is of the metres ("–"
+when OR-Tools rode nothing).
 
 Weeks:
 
@@ -102,7 +103,7 @@ def cell(plan: Plan, wall: float) -> str:
     flag = "" if not bad else f" ⚠ {len(bad)} violations"
     return (
         f"{plan.distance_m:,} / {plan.longest_route_m:,}, score {score(plan):,.0f}, "
-        f"{len(plan.dropped)} dropped ({wall:.2f} s){flag}"
+        f"{len(plan.dropped)} dropped, {plan.engine} ({wall:.2f} s){flag}"
     )
 
 

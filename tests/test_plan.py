@@ -55,6 +55,9 @@ def test_plan_json_matches_the_shipped_schema(plan: pp.Plan) -> None:
     assert doc["schema"] == "patrolplan/plan@1"
     assert doc["totals"]["distance_m"] == sum(r["distance_m"] for r in doc["routes"])
     assert {r["role"] for r in doc["roster"]} == {"patrol", "specialist"}
+    assert doc["solve"]["engine"] == "auto"  # what was asked ...
+    assert doc["solve"]["engine_used"] == plan.engine  # ... and whose routes won
+    assert plan.engine in ("pyvrp", "ortools")
 
 
 def test_same_inputs_and_seed_give_the_same_plan(problem: pp.WeekProblem, plan: pp.Plan) -> None:

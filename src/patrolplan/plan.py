@@ -53,6 +53,9 @@ class Plan:
         The solver parameters used.
     solve_seconds
         Wall time of the whole solve.
+    engine
+        Whose routes the plan keeps: ``"pyvrp"`` or ``"ortools"`` (``""`` if
+        unknown, as in a plan saved before stop 15). ``params.engine`` is what was asked.
     """
 
     problem: WeekProblem
@@ -62,6 +65,7 @@ class Plan:
     dropped: tuple[Dropped, ...] = ()
     params: SolveParams = field(default_factory=SolveParams)
     solve_seconds: float = 0.0
+    engine: str = ""
 
     # ------------------------------------------------------------------ figures
     @property
@@ -274,6 +278,7 @@ def _plan(
         dropped=result.dropped,
         params=params,
         solve_seconds=time.perf_counter() - started,
+        engine=result.engine,
     )
 
 
@@ -576,7 +581,12 @@ def _plan_doc(plan: Plan) -> dict[str, Any]:
             "coverage": round(plan.coverage(), 4),
             "fifteen_minute_share": round(plan.fifteen_minute(), 4),
         },
-        "solve": {"time_limit": plan.params.time_limit, "seed": plan.params.seed, "engine": plan.params.engine},
+        "solve": {
+            "time_limit": plan.params.time_limit,
+            "seed": plan.params.seed,
+            "engine": plan.params.engine,
+            "engine_used": plan.engine,
+        },
     }
 
 
@@ -654,4 +664,5 @@ def _plan_from_doc(doc: Mapping[str, Any], problem: WeekProblem) -> Plan:
         for d in doc.get("desks", [])
     )
     dropped = tuple(Dropped(str(d["courtyard"]), str(d["reason"]), _doc_date(d.get("date"))) for d in doc["dropped"])
-    return Plan(problem, _routes_from_doc(doc), desks, _roster_from_doc(doc), dropped, params)
+    routes, roster = _routes_from_doc(doc), _roster_from_doc(doc)
+    return Plan(problem, routes, desks, roster, dropped, params, engine=str(solve.get("engine_used", "")))
