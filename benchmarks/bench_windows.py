@@ -38,6 +38,7 @@ from patrolplan.district import load_district
 from patrolplan.options import PlanOptions, SolveParams
 from patrolplan.plan import Plan, plan_week
 from patrolplan.problem import WeekProblem
+from patrolplan.routing import _riders, _score
 from patrolplan.staff import Role, Staff, StaffMember, load_staff
 from patrolplan.week import Shift
 
@@ -84,18 +85,10 @@ def weeks(names: list[str]) -> list[tuple[str, WeekProblem]]:
 
 
 def score(plan: Plan) -> float:
-    """What the planner minimises (after dropped visits): metres plus the balance weight times the imbalance.
-
-    A day's imbalance is how far its busiest officer rides above the day's
-    average officer, times its officers (an officer with no route counts 0 m).
-    """
-    imbalance = 0.0
-    for date in plan.problem.duty_dates:
-        officers = plan.roster.officers(date)
-        loads = [sum(r.distance_m for r in plan.routes if r.date == date and r.rider == o) for o in officers]
-        if loads:
-            imbalance += (max(loads) - sum(loads) / len(loads)) * len(loads)
-    return plan.distance_m + plan.problem.options.balance_weight * imbalance
+    """What the planner minimises after dropped visits (``routing._score``): metres plus weighted imbalance."""
+    officers = {date: plan.roster.officers(date) for date in plan.problem.duty_dates}
+    riders = _riders(plan.problem, officers)
+    return _score(plan, riders, plan.problem.options.balance_weight)[1]  # type: ignore[arg-type]
 
 
 def cell(plan: Plan, wall: float) -> str:

@@ -156,8 +156,8 @@ def start_in_halves(n_visits: int, n_vehicles: int, n_days: int, time_limit: flo
     floor (1,000 courtyards at 1 s and 5 s). A half's start is a little worse
     (1,000 courtyards at 1 s, seeds 0-5, the same iterations: 401,027 against
     398,926 m) but takes half the time (0.44 s against 0.82 s), which the
-    search gets; at 200 courtyards the insertion takes a tenth of a second, so
-    the whole week's start stays.
+    search gets; at 200 courtyards the whole week's insertion takes 0.04 s and
+    stays.
     """
     return splits(n_visits, n_vehicles, n_days, time_limit) and hurried(time_limit, n_visits)
 
@@ -172,8 +172,9 @@ def hurried(time_limit: float, n_clients: int, *, split: bool = False) -> bool:
     """Whether the setup leaves the search less than :data:`_SEARCH_FLOOR` of the limit.
 
     Such a search gets the floor, and no polish (:func:`_polish`): at 1,000
-    courtyards and 1 s the polish's 0.27 s buy more as search (seeds 0-17:
-    392,931 m without it, 394,998 m with it and 0.5 of the limit to search).
+    courtyards and 1 s the polish's 0.27 s buy more as search (start in
+    halves, seeds 0-17: 395,298 m in 1.2-1.9 s with 0.55 of the limit and no
+    polish, 394,998 m in 1.4-2.3 s with 0.5 and the polish).
     """
     return _BUDGET_SHARE * time_limit - setup_seconds(n_clients, split=split) < _SEARCH_FLOOR * time_limit
 

@@ -472,10 +472,10 @@ def plan_routes(
     # wait, and its insertion gets slow (4.7 s against 0.05 s at 200 courtyards with lunch):
     # the start then comes from a model without them (``relaxed``), which PyVRP repairs, and
     # it is no candidate of its own; on a small week OR-Tools' exact plan is one instead.
-    started = time.perf_counter()
-    relaxed = any(v.windows for v in visits) or any(r.gaps for r in riders)
     from patrolplan._pyvrp_engine import start_in_halves
 
+    started = time.perf_counter()
+    relaxed = any(v.windows for v in visits) or any(r.gaps for r in riders)
     try:
         start: _Assigned = {}
         if not relaxed and start_in_halves(len(visits), len(riders), len(problem.duty_dates), time_limit):
