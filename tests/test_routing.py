@@ -617,20 +617,18 @@ def test_engine_neighbours_leave_out_the_client_itself_and_its_alternatives() ->
 def test_engine_portfolio_keeps_the_better_of_its_two_searches_and_repeats() -> None:
     """A long whole-week search runs twice side by side, from the start and from a random plan, each with its own
     seed and budget: the plan is the better of the two runs alone, complete, and the same on a second call."""
-    from pyvrp.stop import MaxIterations
-
     from patrolplan import _pyvrp_engine as engine
 
     data = _engine_data(60)
     members = [[0, 1]]  # one vehicle type with two vehicles
     start = [(0, list(range(30))), (1, list(range(30, 60)))]
     budget = engine._Budget(time_limit=10.0, iterations=400, repeatable=True)
-    its = int(engine._PORTFOLIO_SHARE * 400 * engine._LONG_RUN_ITERATIONS)  # a long run: fewer, larger steps
     for seed in (2, 3):  # seed 2: the run from a random plan is the better one; seed 3: the run from the start
         plan = engine._portfolio(data, members, start, budget, seed)
         assert plan == engine._portfolio(data, members, start, budget, seed)
         runs = [(start, seed), ([], seed + engine._SECOND_SEED)]
-        alone = [engine._search(data, members, s, MaxIterations(its), its, k, long_run=True) for s, k in runs]
+        share = engine._PORTFOLIO_SHARE
+        alone = [engine._search(data, members, s, budget, share, k, long_run=True) for s, k in runs]
         ranks = [engine._rank(data, members, p) for p in alone]
         assert ranks[0] != ranks[1]
         assert engine._rank(data, members, plan) == min(ranks)

@@ -88,10 +88,16 @@ _PORTFOLIO_FROM_S = _SPLIT_BELOW_S
 _PORTFOLIO_SHARE = 0.8
 # ... the second with the seed this far from the first
 _SECOND_SEED = 1_000_003
-# a long search perturbs up to this many moves (PyVRP's default) instead of 15 (see :func:`search_params`) ...
-_LONG_RUN_PERTURBATIONS = 25
-# ... and gets this share of its iterations: each costs about 1.45 times as much (15 s searches at 200
-# courtyards, two at once: 14,000-21,000 iterations against 25,000-37,000), so its time stays the same
+# every search perturbs up to this many moves (PyVRP's default), not the 15 the budget is counted in ...
+_PERTURBATIONS = 25
+# ... a short search (under 10 s) looks at this many neighbours per client, a long one at 20 ...
+_SHORT_RUN_NEIGHBOURS = 30
+# ... and each runs this share of the budget's iterations, which are counted in steps of 20 neighbours and
+# at most 15 moves (:func:`iterations_for`): a larger step costs more. A short one costs about twice as
+# much (1,000 courtyards at 5 s, seeds 0-17, half the iterations: the same processor time, 0.5 % shorter) ...
+_SHORT_RUN_ITERATIONS = 0.5
+# ... a long one (20 neighbours) about 1.45 times as much (15 s searches at 200 courtyards, two at once:
+# 14,000-21,000 iterations against 25,000-37,000), so its time stays the same
 _LONG_RUN_ITERATIONS = 0.7
 
 # a route as (vehicle index, alternative indices in visiting order)
@@ -103,25 +109,41 @@ def search_params(iterations: int, clients_per_vehicle: float, *, long_run: bool
 
     PyVRP's defaults suit long runs on benchmark instances. Our runs are
     seconds and our routes short (a shift holds 10 to 30 visits), so the search
-    takes smaller steps: smaller perturbations (at most 15 moves instead of 25),
-    20 instead of 50 neighbours per client, and a late-acceptance history that
-    grows with the run (50 to 300 iterations, PyVRP's default). Measured on the
-    synthetic 200- and 1,000-courtyard weeks of ``benchmarks/bench_routing.py``:
-    with these, 1.5 s reaches what the defaults reach in 5 s. A long run
-    (:func:`_portfolio`) settles early with them: at 200 courtyards a search's
-    best at 18,000 iterations was its best at 36,000 in four seeds of six. Up
-    to 25 moves a perturbation (PyVRP's default) keeps it moving: single 15 s
-    searches, seeds 0-5, 41,205 m against 41,391 m with 15 (41,291 m with
-    PyVRP's defaults, 50 neighbours as well; 41,309 m with 40 moves). Long
-    routes (one rider for a whole TSPLIB tour) search better with the defaults.
+    looks at fewer neighbours per client (30 in a short run, 20 in a long one,
+    instead of 50) and keeps a late-acceptance history that grows with the run
+    (50 to 300 iterations, PyVRP's default). Measured on the synthetic 200-
+    and 1,000-courtyard weeks of ``benchmarks/bench_routing.py``, where a week
+    with 20 neighbours and at most 15 moves a perturbation reached in 1.5 s
+    what the defaults reach in 5 s (stop 10). Larger perturbations (up to 25
+    moves, PyVRP's default) then proved better at the same processor time: in
+    long runs (:func:`_portfolio`), which settle early with 15 (single 15 s
+    searches at 200 courtyards, seeds 0-5: 41,205 m against 41,391 m; 41,309 m
+    with 40 moves), and in short ones together with 30 neighbours and half the
+    iterations (:data:`_SHORT_RUN_ITERATIONS`; seeds 0-8, the same processor
+    time within 5 %: 1,000 courtyards at 5 s 381,178 m against 383,144 m, at
+    1 s 393,799 against 396,145 m; 200 courtyards at 5 s 41,442 against
+    41,636 m, at 1 s 41,938 against 42,086 m). Long routes (one rider for a
+    whole TSPLIB tour) search better with the defaults.
     """
     if clients_per_vehicle >= _LONG_ROUTE:
         return pyvrp.SolveParams()
     return pyvrp.SolveParams(
         ils=pyvrp.IteratedLocalSearchParams(history_length=int(min(300, max(50, iterations // 150)))),
-        perturbation=PerturbationParams(1, _LONG_RUN_PERTURBATIONS if long_run else 15),
-        neighbourhood=NeighbourhoodParams(num_neighbours=20),
+        perturbation=PerturbationParams(1, _PERTURBATIONS),
+        neighbourhood=NeighbourhoodParams(num_neighbours=20 if long_run else _SHORT_RUN_NEIGHBOURS),
     )
+
+
+def iteration_share(clients_per_vehicle: float, *, long_run: bool = False) -> float:
+    """The share of the budget's iterations (:func:`iterations_for`) a search with :func:`search_params` runs.
+
+    The budget counts steps of 20 neighbours and at most 15 moves; the
+    larger steps of :func:`search_params` cost more each. Long routes search
+    with PyVRP's defaults, whose rate the budget already counts.
+    """
+    if clients_per_vehicle >= _LONG_ROUTE:
+        return 1.0
+    return _LONG_RUN_ITERATIONS if long_run else _SHORT_RUN_ITERATIONS
 
 
 @dataclass(frozen=True)
@@ -184,8 +206,11 @@ def iterations_for(
 ) -> int:
     """A fixed search budget (iterations) that fits the time limit on a 2-core machine.
 
-    Measured on the ``benchmarks`` machine (2026-11-29, median of 3 runs, with
-    :func:`search_params` and every visit required): about
+    The budget counts steps of 20 neighbours and at most 15 moves a
+    perturbation; a search with the larger steps of :func:`search_params`
+    runs :func:`iteration_share` of them. Measured on the ``benchmarks``
+    machine (2026-11-29, median of 3 runs, with such steps and every visit
+    required): about
     ``1650 * (217 / n) ** 0.55`` iterations a second in a 5 s run (4,350 at 48
     clients, 1,600 at 240, 680 at 1,200); in 30 s runs about 1.3 times that at
     240 and 1,200 clients (the search speeds up as it settles: fewer new bests,
@@ -367,7 +392,7 @@ def solve_pyvrp(
         elif time_limit >= _PORTFOLIO_FROM_S:
             plan = _portfolio(data, members, start, budget, seed)
         else:
-            plan = _search(data, members, start, budget.stop(1.0), budget.iterations, seed)
+            plan = _search(data, members, start, budget, 1.0, seed)
     if not hurried(time_limit, len(alternatives), split=halves):
         plan = _polish(data, members, plan)
     return _engine_routes(data, members, plan)
@@ -410,8 +435,8 @@ def _split_search(
     depend on how the threads are scheduled.
     """
     rounds = _ROUNDS + 1 if budget.time_limit >= _THIRD_ROUND_FROM_S else _ROUNDS
-    neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
-    plan = _search(data, members, start, budget.stop(0.0), 0, seed, neighbours)  # a full local search only
+    neighbours = _neighbours(data, _num_neighbours(data))
+    plan = _search(data, members, start, budget, 0.0, seed, neighbours)  # a full local search only
     with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
         for round_ in range(rounds):
             parts = _halves(week, plan, middle=round_ % 2 == 1)
@@ -443,7 +468,7 @@ def _portfolio(
     see :func:`search_params`): 200 courtyards at 30 s, seeds 0-8, 41,110 m
     against 41,188 m; 1,000 courtyards, seeds 0-2, 368,042 against 368,496 m.
     """
-    neighbours = _neighbours(data, _num_neighbours(budget.iterations, data))
+    neighbours = _neighbours(data, _num_neighbours(data, long_run=True))
     share = _PORTFOLIO_SHARE if budget.repeatable else 1.0
     runs = [(start, seed), ([], seed + _SECOND_SEED)]
     return _best_of(data, members, runs, budget, share, neighbours, long_run=True)
@@ -461,19 +486,15 @@ def _best_of(
 ) -> Plan:
     """Searches from (start, seed) ``runs`` side by side, each with ``share`` of the budget; the best plan.
 
-    ``long_run`` searches take larger perturbations and :data:`_LONG_RUN_ITERATIONS` of the iterations.
+    ``long_run`` searches as in :func:`search_params`.
 
     Every search always runs (one after the other on a single core), each
     stops by its own budget, and ties go to the first run, so the plan does
     not depend on the machine or on how the threads are scheduled.
     """
-    iterations = int(share * budget.iterations * (_LONG_RUN_ITERATIONS if long_run else 1.0))
     with concurrent.futures.ThreadPoolExecutor(max_workers=_workers()) as pool:
         # each search its own stopping criterion: they count the iterations they are asked about
-        jobs = [
-            pool.submit(_search, data, members, s, budget.stop(share, iterations), iterations, k, neighbours, long_run)
-            for s, k in runs
-        ]
+        jobs = [pool.submit(_search, data, members, s, budget, share, k, neighbours, long_run) for s, k in runs]
         plans = [job.result() for job in jobs]
     return min(plans, key=lambda plan: _rank(data, members, plan))
 
@@ -494,7 +515,7 @@ def _search_part(week: _Week, alts: list[int], vehicles: list[int], routes: Plan
     data, members = week.build(alts, vehicles)
     local = {a: i for i, a in enumerate(alts)}
     start = [(k, [local[a] for a in stops]) for k, stops in routes]
-    found = _search(data, members, start, budget.stop(_PART_SHARE), int(_PART_SHARE * budget.iterations), seed)
+    found = _search(data, members, start, budget, _PART_SHARE, seed)
     return [(k, [alts[i] for i in stops]) for k, stops in found]
 
 
@@ -546,13 +567,17 @@ def _search(
     data: pyvrp.ProblemData,
     members: Sequence[Sequence[int]],
     start: Plan,
-    stop: Any,
-    iterations: int,
+    budget: _Budget,
+    share: float,
     seed: int,
     neighbours: dict[Activity, list[Activity]] | None = None,
     long_run: bool = False,
 ) -> Plan:
-    """PyVRP's iterated local search (set up as ``pyvrp.solve`` does), from ``start`` if given.
+    """PyVRP's iterated local search (set up as ``pyvrp.solve`` does) with ``share`` of the budget, from ``start``.
+
+    The search runs :func:`iteration_share` of that share's iterations (by
+    the clock: that share of the limit); with ``share`` 0, only the full
+    local search of the start.
 
     ``start`` and the result are in the model's own client indices. ``pyvrp.solve``
     improves its own random start by a full local search before iterating, but takes
@@ -560,7 +585,9 @@ def _search(
     or the early iterations spend themselves on it. ``neighbours`` (of this
     ``data``) saves computing them again; ``long_run`` as in :func:`search_params`.
     """
-    params = search_params(iterations, data.num_clients / max(1, data.num_vehicles), long_run=long_run)
+    clients_per_vehicle = data.num_clients / max(1, data.num_vehicles)
+    iterations = int(share * budget.iterations * iteration_share(clients_per_vehicle, long_run=long_run))
+    params = search_params(iterations, clients_per_vehicle, long_run=long_run)
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     if neighbours is None:
         neighbours = _neighbours(data, params.neighbourhood.num_neighbours)
@@ -575,7 +602,7 @@ def _search(
     best = search(initial, penalties.max_cost_evaluator(), exhaustive=True)
     if iterations > 0:
         algorithm = pyvrp.IteratedLocalSearch(data, penalties, search, best, params.ils)
-        best = algorithm.run(stop, collect_stats=False).best
+        best = algorithm.run(budget.stop(share, iterations), collect_stats=False).best
     return _as_plan(best, members)
 
 
@@ -618,9 +645,10 @@ def _shorter_order(data: pyvrp.ProblemData, vehicle_type: int, stops: list[int])
     return order if after.is_feasible() and after.distance() < before.distance() else stops
 
 
-def _num_neighbours(iterations: int, data: pyvrp.ProblemData) -> int:
+def _num_neighbours(data: pyvrp.ProblemData, *, long_run: bool = False) -> int:
     """How many neighbours per client :func:`search_params` gives this model."""
-    return int(search_params(iterations, data.num_clients / max(1, data.num_vehicles)).neighbourhood.num_neighbours)
+    params = search_params(0, data.num_clients / max(1, data.num_vehicles), long_run=long_run)
+    return int(params.neighbourhood.num_neighbours)
 
 
 def _neighbours(data: pyvrp.ProblemData, k: int) -> dict[Activity, list[Activity]]:
