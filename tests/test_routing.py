@@ -771,3 +771,28 @@ def test_auto_engine_is_never_worse_than_ortools_alone(week_plan) -> None:  # ty
     ridden = _riders(problem, riders(problem))
     weight = problem.options.balance_weight
     assert _score(result, ridden, weight)[:2] <= _score(alone, ridden, weight)[:2]
+
+
+def test_engine_counts_visits_and_places_not_alternatives() -> None:
+    """A visit's alternatives are one visit; those at one gate (start windows) are one place, gates are places.
+
+    The neighbour count and the long-route switch follow visits and places, so that a
+    week ridden around lunch (two windows at every gate) searches like one without.
+    """
+    from patrolplan import _pyvrp_engine as engine
+
+    metres = np.array([[0, 400, 500, 520], [400, 0, 300, 310], [500, 300, 0, 40], [520, 310, 40, 0]], dtype=np.int64)
+    alternatives = [
+        engine.Alternative(visit=0, site=1, day=None, dwell_s=300, tw=(0, 3600)),  # two start windows, one gate
+        engine.Alternative(visit=0, site=1, day=None, dwell_s=300, tw=(7200, 9000)),
+        engine.Alternative(visit=1, site=2, day=None, dwell_s=300, tw=None),  # two gates
+        engine.Alternative(visit=1, site=3, day=None, dwell_s=300, tw=None),
+        engine.Alternative(visit=2, site=3, day=None, dwell_s=300, tw=None),  # shares a gate, but is its own visit
+    ]
+    week = engine._Week(metres, [metres], 0, alternatives, 3, [(0, 0, 10_800)], None, 1, False)
+    data, _members = week.build(list(range(5)), [0])
+    assert engine._num_visits(data) == 3
+    assert engine._num_places(data) == 4
+    assert engine._visits_per_vehicle(data) == 3.0
+    assert engine._num_neighbours(data) == round(engine._SHORT_RUN_NEIGHBOURS * 5 / 4)
+    assert engine._num_neighbours(data, long_run=True) == round(engine._LONG_RUN_NEIGHBOURS * 5 / 4)
