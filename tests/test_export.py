@@ -430,3 +430,22 @@ def test_tiny_doc_exports_in_english_first(tiny_doc: dict[str, Any], tmp_path: P
     assert gpx.waypoints[0].name == "1. Chunhui Courtyard 春暉小區"
     assert "back up the desk" in gpx.waypoints[0].description
     assert Point(gpx.waypoints[0].longitude, gpx.waypoints[0].latitude).equals(Point(112.551, 37.871))
+
+
+def test_a_desk_back_up_stop_is_marked_in_every_stop_list(tiny_doc: dict[str, Any], tmp_path: Path) -> None:
+    """The desk courtyard's own patrol visit is a stop of its own; the desk stop says why the courtyard comes twice."""
+    from patrolplan.export._common import stop_label, stop_names
+
+    route = tiny_doc["routes"][0]
+    patrol = {**route["stops"][0], "purpose": "patrol"}
+    route["stops"].append(patrol)
+    assert stop_names(tiny_doc, route["stops"], "en") == [
+        "Chunhui Courtyard 春暉小區 (desk 服務台)",
+        "Chunhui Courtyard 春暉小區",
+    ]
+    assert stop_label(tiny_doc, route["stops"][0], "zh", short=True) == "春暉小區 (服務台)"
+    assert stop_label(tiny_doc, patrol, "zh", short=True) == "春暉小區"
+    write_all(tiny_doc, tmp_path)
+    assert "春暉小區 Chunhui Courtyard (服務台 desk) → 春暉小區 Chunhui Courtyard" in (
+        tmp_path / "summary.md"
+    ).read_text("utf-8")

@@ -29,7 +29,6 @@ from patrolplan.export import write_all
 from patrolplan.export._common import (
     Lang,
     courtyard_label,
-    courtyard_short,
     day_label,
     desks_on,
     hhmm,
@@ -40,6 +39,7 @@ from patrolplan.export._common import (
     roster_on,
     routes_on,
     shift_label,
+    stop_label,
     window_label,
 )
 
@@ -245,7 +245,7 @@ def _day_table(doc: Mapping[str, Any], date: str, lang: Lang) -> Table:
         routes = [r for r in routes_on(doc, date) if r["rider"] == entry["staff"]]
         lines = [
             f"{_short(shift_label(str(r['shift']), lang), lang)} {hhmm(r['start'])}–{hhmm(r['end'])}: "
-            + " → ".join(courtyard_short(doc, s["courtyard"], lang) for s in r["stops"])
+            + " → ".join(stop_label(doc, s, lang, short=True) for s in r["stops"])
             for r in routes
         ]
         table.add_row(

@@ -69,6 +69,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "day": ("星期", "Day"),
     "depart": ("離開", "Depart"),
     "desk": ("服務台", "Service desk"),
+    "desk_backup": ("服務台", "desk"),
     "desk_at": ("服務台地點", "Desk at"),
     "distance": ("里程(公里)", "Distance (km)"),
     "dropped": ("未安排", "Left out"),
@@ -273,9 +274,23 @@ def desks_on(doc: Mapping[str, Any], date: str) -> list[Mapping[str, Any]]:
     return [d for d in doc.get("desks", []) if d["date"] == date]
 
 
+def stop_label(doc: Mapping[str, Any], stop: Mapping[str, Any], lang: Lang, *, short: bool = False) -> str:
+    """A stop's courtyard (``short``: in one language), marked when the stop backs up the service desk.
+
+    The desk courtyard's own patrol visit is a stop of its own, often right
+    after the desk one; the mark says why the courtyard comes twice.
+    """
+    yard = stop["courtyard"]
+    name = courtyard_short(doc, yard, lang) if short else courtyard_label(doc, yard, lang)
+    if stop.get("purpose") != "desk":
+        return name
+    zh, en = LABELS["desk_backup"]
+    return f"{name} ({zh if lang == 'zh' else en})" if short else f"{name} ({label('desk_backup', lang)})"
+
+
 def stop_names(doc: Mapping[str, Any], stops: Sequence[Mapping[str, Any]], lang: Lang) -> list[str]:
-    """Courtyard names of a route's stops, in order."""
-    return [courtyard_label(doc, s["courtyard"], lang) for s in stops]
+    """Names of a route's stops, in order (:func:`stop_label`)."""
+    return [stop_label(doc, s, lang) for s in stops]
 
 
 def route_line(doc: Mapping[str, Any], route: Mapping[str, Any], lang: Lang) -> str:

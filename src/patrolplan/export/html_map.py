@@ -35,6 +35,7 @@ from patrolplan.export._common import (
     roster_on,
     route_colour,
     shift_label,
+    stop_names,
     weekday_short,
 )
 
@@ -106,7 +107,7 @@ def _all_points(doc: Mapping[str, Any], streets: Lines) -> list[Sequence[float]]
 
 
 def _route_info(doc: Mapping[str, Any], route: Mapping[str, Any], lang: Lang) -> str:
-    stops = " → ".join(courtyard_label(doc, s["courtyard"], lang) for s in route["stops"])
+    stops = " → ".join(stop_names(doc, route["stops"], lang))
     return (
         f"{route['rider_name']} · {day_label(route['date'], lang)} · {shift_label(str(route['shift']), lang)} "
         f"{hhmm(route['start'])}–{hhmm(route['end'])} · {km(route['distance_m']):.1f} km · "
