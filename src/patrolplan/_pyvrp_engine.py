@@ -380,15 +380,14 @@ def solve_pyvrp(
     )
     everything = list(range(len(alternatives)))
     data, members = week.build(everything, list(range(len(vehicles))))
-    long_routes = len({a.visit for a in alternatives}) / max(1, len(vehicles)) >= _LONG_ROUTE
+    long_routes = _visits_per_vehicle(data) >= _LONG_ROUTE
     split = splits(n_visits, len(vehicles), n_days, time_limit)
     halves = start_in_halves(n_visits, len(vehicles), n_days, time_limit)
     # the search's pace follows the places to go: a visit's alternatives at one gate (its days, its start
     # windows) cost about one. The 200-courtyard week around lunch, 480 alternatives at 240 places, searched
     # 1.4 s of a 5 s limit counted as 480, 1.6-1.9 s counted as 240 (3.5 s with the neighbours its windows
     # add, :func:`_num_neighbours`); gates are places of their own
-    places = len({(a.visit, a.site) for a in alternatives})
-    iterations = iterations_for(time_limit, places, required=required, long_routes=long_routes, split=halves)
+    iterations = iterations_for(time_limit, _num_places(data), required=required, long_routes=long_routes, split=halves)
     budget = _Budget(time_limit, iterations, repeatable)
     start = [(k, list(stops)) for k, stops in warm if stops]
     with warnings.catch_warnings():
