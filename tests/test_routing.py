@@ -507,10 +507,12 @@ def test_same_inputs_and_seed_give_identical_routes(tiexi: District, staff: Staf
     assert first.dropped == again.dropped
 
 
-def _long_week(per_day: int = 5) -> tuple[WeekProblem, dict[dt.date, list[str]], int]:
-    """180 courtyards along a 4 km by 800 m strip, every tenth a hot spot: the week, who rides, how many visits."""
+def _long_week(per_day: int = 5, courtyards: int = 180) -> tuple[WeekProblem, dict[dt.date, list[str]], int]:
+    """180 courtyards along a 4 km by 800 m strip (more on a larger strip, as dense), every tenth a hot spot:
+    the week, who rides, how many visits."""
     rng = np.random.default_rng(5)
-    xy = np.column_stack([rng.uniform(0, 4000, 181), rng.uniform(0, 800, 181)])
+    scale = (courtyards / 180) ** 0.5
+    xy = np.column_stack([rng.uniform(0, 4000 * scale, courtyards + 1), rng.uniform(0, 800 * scale, courtyards + 1)])
     district = District.from_points(xy, speed_mps=4.0)
     yards = [dataclasses.replace(y, hot_spot=(i % 10 == 0)) for i, y in enumerate(district.courtyards)]
     district = district.with_courtyards(yards)
@@ -527,16 +529,22 @@ def _long_week(per_day: int = 5) -> tuple[WeekProblem, dict[dt.date, list[str]],
     return problem, rides, len(yards) + 2 * sum(y.hot_spot for y in yards)
 
 
-# two rounds of halves, three (from 2 s), and short of time (the start in halves too, no polish)
-@pytest.mark.parametrize("limit", [1.5, 2.5, 0.3])
-def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit: float) -> None:
-    """A week of 160+ visits is searched in two halves on two threads: every visit made, the rules kept,
-    and the same routes again (each half stops by its own iteration budget, whatever the threads do)."""
+# two rounds of halves, three (from 2 s, on a larger week: a longer search of 216 visits is not split),
+# and short of time (the start in halves too, no polish)
+@pytest.mark.parametrize(("limit", "courtyards", "per_day"), [(0.6, 180, 5), (2.5, 360, 10), (0.3, 180, 5)])
+def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(
+    limit: float, courtyards: int, per_day: int
+) -> None:
+    """A week of 160+ visits, short of search, is searched in two halves on two threads: every visit made,
+    the rules kept, and the same routes again (each half stops by its own iteration budget, whatever the
+    threads do)."""
     from patrolplan import _pyvrp_engine
 
-    problem, rides, n_visits = _long_week()
+    problem, rides, n_visits = _long_week(per_day, courtyards)
+    riders = 3 * per_day
     assert n_visits >= _pyvrp_engine._SPLIT_FROM  # one gate each: one alternative per visit
-    assert _pyvrp_engine.start_in_halves(n_visits, 15, 3, limit) == (limit < 1)
+    assert _pyvrp_engine.splits(n_visits, riders, 3, limit)
+    assert _pyvrp_engine.start_in_halves(n_visits, riders, 3, limit) == (limit < 0.5)
     assert (limit >= _pyvrp_engine._THIRD_ROUND_FROM_S) == (limit == 2.5)
     first = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
     again = plan_routes(problem, {}, rides, time_limit=limit, seed=3)
@@ -544,6 +552,21 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(limit:
     assert verify(problem, first, {}) == []
     assert sum(len(r.stops) for r in first.routes) == n_visits
     assert first.routes == again.routes
+
+
+def test_a_large_week_is_split_only_while_its_search_is_short_for_its_size() -> None:
+    """Halves serve a search of few iterations per visit; with more, the whole week searches better
+    (the benchmark's weeks: 200 courtyards are split at 1 s only, 1,000 courtyards up to 10 s)."""
+    from patrolplan import _pyvrp_engine
+
+    assert _pyvrp_engine.splits(240, 12, 3, 1.0)
+    assert not _pyvrp_engine.splits(240, 12, 3, 2.0)
+    assert not _pyvrp_engine.splits(240, 12, 3, 5.0)
+    assert _pyvrp_engine.splits(1200, 60, 3, 5.0)
+    assert _pyvrp_engine.splits(1200, 60, 3, 10.0)
+    assert not _pyvrp_engine.splits(1200, 60, 3, 30.0)
+    assert not _pyvrp_engine.splits(1200, 3, 3, 1.0)  # a rider a day: nothing to share
+    assert not _pyvrp_engine.splits(150, 12, 3, 0.5)  # a small week is searched whole
 
 
 def test_a_split_weeks_start_is_inserted_in_halves_that_hold_every_visit() -> None:

@@ -17,13 +17,14 @@ on any machine. The week maps onto it like this:
   them all; otherwise each is optional with a large prize, so one that cannot
   fit is left out (and reported) instead of making the whole week infeasible.
 
-Both cores work. A large week with a short time limit (under 10 s) is split
-in two halves that are searched at the same time, one per core (PyVRP releases
-the GIL while it searches), in two or three rounds, then joined and searched as
-a whole; see :func:`_split_search`. With 10 s or more, the whole week is
-searched twice side by side, from the start and from a random plan, with larger
-perturbations than a short search takes, and the better plan is kept; see
-:func:`_portfolio`. Last, each route's own order is polished by OR-Tools'
+Both cores work. A large week whose search is short for its size (fewer than
+:data:`_SPLIT_BELOW_PACE` iterations per visit: 1,000 courtyards up to 10 s,
+200 courtyards at 1 s) is split in two halves that are searched at the same
+time, one per core (PyVRP releases the GIL while it searches), in two or three
+rounds, then joined and searched as a whole; see :func:`_split_search`. Any
+other large week, and every week with 10 s or more, is searched whole twice
+side by side, from the start and from a random plan, with the settings of a
+long search, and the better plan is kept; see :func:`_portfolio`. Last, each route's own order is polished by OR-Tools'
 local search, which has the in-route moves PyVRP's search lacks; see :func:`_polish`.
 
 The search always gets at least :data:`_SEARCH_FLOOR` of the limit. A large
@@ -61,10 +62,14 @@ _BUDGET_SHARE = 0.75
 # alternatives: the default week ridden as whole days around lunch has 160 alternatives, a gate and
 # a shift each, of 51 visits; cut in halves of three routes it rode 15,279 m at 5 s, whole 11,917 m)
 _SPLIT_FROM = 160
-# ... when the search is short: the halves help a short search (200 courtyards, 5 s, 3 seeds:
-# 41,561 m against 41,953 m whole), a long one is better whole (1,000 courtyards, 30 s, 2 seeds:
-# 373,498 m in halves against 371,295 m whole)
-_SPLIT_BELOW_S = 10.0
+# ... when its search is short for its size: fewer than this many iterations of the budget
+# (:func:`iterations_for`) per visit. Halves then help (1,000 courtyards, seeds 0-5 at 5 s, 1.5 an
+# iteration a visit: 380,502 m against 386,614 m whole; seeds 0-3 at 10 s, 3.7: 374,338 against
+# 376,054 m); with more the whole week, searched twice side by side (:func:`_portfolio`), does as
+# well or better (500 courtyards at 5 s, 5.2: 140,368 m whole against 140,381 m; 200 courtyards,
+# seeds 0-23, at 5 s, 24: 41,280 against 41,421 m; seeds 0-11 at 2 s, 9: 41,547 against 41,641 m;
+# 1,000 courtyards at 30 s, 15: 371,295 against 373,498 m at stop 12)
+_SPLIT_BELOW_PACE = 5.0
 # rounds of halves (each a share of the budget per half); the rest goes to the joined week
 _PART_SHARE = 0.3
 _ROUNDS = 2
@@ -82,15 +87,17 @@ _SEARCH_FLOOR = 0.55
 _SPLIT_SETUP = 0.7
 # routes this long (visits per vehicle: a whole TSPLIB tour for one rider) search with PyVRP's defaults
 _LONG_ROUTE = 40
-# a whole-week search with at least this time limit runs as a portfolio of two (:func:`_portfolio`) ...
-_PORTFOLIO_FROM_S = _SPLIT_BELOW_S
+# a whole-week search with at least this time limit, or of a large week (:data:`_SPLIT_FROM`) of
+# required visits not split, runs as a portfolio of two (:func:`_portfolio`) ...
+_PORTFOLIO_FROM_S = 10.0
 # ... each search with this share of the iteration budget (two searches at once run slower than one) ...
 _PORTFOLIO_SHARE = 0.8
 # ... the second with the seed this far from the first
 _SECOND_SEED = 1_000_003
 # every search perturbs up to this many moves (PyVRP's default), not the 15 the budget is counted in ...
 _PERTURBATIONS = 25
-# ... a short search (under 10 s) looks at this many neighbours per client, a long one at fewer ...
+# ... a short search (a split week's, or a small week's under 10 s) looks at this many neighbours per client,
+# a long one (:func:`_portfolio`'s) at fewer ...
 _SHORT_RUN_NEIGHBOURS = 30
 _LONG_RUN_NEIGHBOURS = 20
 # ... counted in places: a visit with alternatives at one gate (days, start windows) gets more, up to this many
@@ -108,7 +115,7 @@ Plan = list[tuple[int, list[int]]]
 
 
 def search_params(iterations: int, visits_per_vehicle: float, *, long_run: bool = False) -> pyvrp.SolveParams:
-    """PyVRP's search settings for a run of about ``iterations`` iterations (``long_run``: of 10 s or more).
+    """PyVRP's search settings for a run of about ``iterations`` iterations (``long_run``: :func:`_portfolio`'s).
 
     PyVRP's defaults suit long runs on benchmark instances. Our runs are
     seconds and our routes short (a shift holds 10 to 30 visits), so the search
@@ -169,9 +176,23 @@ class EngineRoute:
     end_s: int
 
 
-def splits(n_visits: int, n_vehicles: int, n_days: int, time_limit: float) -> bool:
-    """Whether the week is searched in halves (:func:`_split_search`): a large week, a short limit, riders to share."""
-    return n_visits >= _SPLIT_FROM and n_vehicles >= 2 * n_days and time_limit < _SPLIT_BELOW_S
+def splits(n_visits: int, n_vehicles: int, n_days: int, time_limit: float, *, required: bool = True) -> bool:
+    """Whether the week is searched in halves (:func:`_split_search`): a large week, a short search, riders to share.
+
+    The search is short when the budget gives fewer than
+    :data:`_SPLIT_BELOW_PACE` iterations per visit: 1,000 courtyards up to
+    10 s, 200 courtyards at 1 s; 200 courtyards from 2 s and 1,000 at 30 s are
+    searched whole. A week whose visits are optional (``required`` false: its
+    start came from a model without its windows or lunch, see ``routing``) is
+    split under :data:`_PORTFOLIO_FROM_S` whatever its pace: the 200-courtyard
+    weeks of ``benchmarks/bench_windows.py`` at 5 s, seeds 0-3, rode 41,272 m
+    (lunch) and 43,402 m (windows) in halves against 43,187 and 43,949 m whole.
+    """
+    if n_visits < _SPLIT_FROM or n_vehicles < 2 * n_days:
+        return False
+    if not required:
+        return time_limit < _PORTFOLIO_FROM_S
+    return iterations_for(time_limit, n_visits) < _SPLIT_BELOW_PACE * n_visits
 
 
 def start_in_halves(n_visits: int, n_vehicles: int, n_days: int, time_limit: float) -> bool:
@@ -381,7 +402,7 @@ def solve_pyvrp(
     everything = list(range(len(alternatives)))
     data, members = week.build(everything, list(range(len(vehicles))))
     long_routes = _visits_per_vehicle(data) >= _LONG_ROUTE
-    split = splits(n_visits, len(vehicles), n_days, time_limit)
+    split = splits(n_visits, len(vehicles), n_days, time_limit, required=required)
     halves = start_in_halves(n_visits, len(vehicles), n_days, time_limit)
     # the search's pace follows the places to go: a visit's alternatives at one gate (its days, its start
     # windows) cost about one. The 200-courtyard week around lunch, 480 alternatives at 240 places, searched
@@ -396,7 +417,7 @@ def solve_pyvrp(
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         if split:
             plan = _split_search(week, data, members, start, budget, seed, halved_start=halves)
-        elif time_limit >= _PORTFOLIO_FROM_S:
+        elif time_limit >= _PORTFOLIO_FROM_S or (required and n_visits >= _SPLIT_FROM):
             plan = _portfolio(data, members, start, budget, seed)
         else:
             plan = _search(data, members, start, budget, 1.0, seed)
@@ -489,7 +510,9 @@ def _portfolio(
     each gets :data:`_PORTFOLIO_SHARE` of the budget; by the clock, the whole
     limit. Both search as long runs (larger perturbations, fewer iterations;
     see :func:`search_params`): 200 courtyards at 30 s, seeds 0-8, 41,110 m
-    against 41,188 m; 1,000 courtyards, seeds 0-2, 368,042 against 368,496 m.
+    against 41,188 m; 1,000 courtyards, seeds 0-2, 368,042 against 368,496 m;
+    also at 5 s, 200 courtyards, seeds 0-11: 41,245 m against 41,395 m with a
+    short search's settings, 41,313 m with both from the start.
     """
     neighbours = _neighbours(data, _num_neighbours(data, long_run=True))
     share = _PORTFOLIO_SHARE if budget.repeatable else 1.0
