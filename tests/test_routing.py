@@ -698,6 +698,55 @@ def test_engine_polish_uncrosses_a_route_but_never_breaks_a_window() -> None:
     assert kept[:2] == [0, 4]
 
 
+def test_engine_quick_polish_uncrosses_a_route_but_never_breaks_a_window() -> None:
+    """The hurried search's polish (2-opt in numpy) also finds the circle, and keeps a window over metres."""
+    from patrolplan import _pyvrp_engine as engine
+
+    data = _circle_data()
+    crossing = [0, 4, 1, 5, 2, 6, 3, 7]
+    [(vehicle, untangled)] = engine._untangle(data, [[0]], [(0, crossing)])
+    assert vehicle == 0
+    assert sorted(untangled) == list(range(8))
+    circle = pyvrp.Route(data, list(range(8)), 0).distance()
+    assert pyvrp.Route(data, untangled, 0).distance() == circle < pyvrp.Route(data, crossing, 0).distance()
+
+    data = _circle_data({0: (0, 1100), 4: (0, 3200)})
+    given = [0, 4, 5, 6, 7, 3, 2, 1]
+    [(_vehicle, kept)] = engine._untangle(data, [[0]], [(0, given)])
+    assert pyvrp.Route(data, kept, 0).is_feasible()
+    assert kept[:2] == [0, 4]
+
+
+def _tour_metres(metres: np.ndarray, sites: list[int]) -> int:
+    tour = [0, *sites, 0]
+    return int(sum(metres[a, b] for a, b in itertools.pairwise(tour)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 9), st.integers(0, 2**32 - 1), st.booleans())
+def test_two_opt_never_rides_longer_and_no_single_reversal_is_left_to_save(
+    n_sites: int, seed: int, one_way: bool
+) -> None:
+    """On any matrix, also one that differs by direction, 2-opt returns an order of the same sites that rides
+    no longer, from which no reversal of a stretch (ridden backwards) saves a metre."""
+    from patrolplan._pyvrp_engine import two_opt
+
+    rng = np.random.default_rng(seed)
+    metres = rng.integers(1, 1000, size=(n_sites + 1, n_sites + 1)).astype(np.int64)
+    if not one_way:
+        metres = np.minimum(metres, metres.T)
+    np.fill_diagonal(metres, 0)
+    sites = list(range(1, n_sites + 1))
+    order = two_opt(metres, sites)
+    assert sorted(order) == list(range(n_sites))
+    found = [sites[p] for p in order]
+    assert _tour_metres(metres, found) <= _tour_metres(metres, sites)
+    for i in range(len(found)):
+        for j in range(i + 2, len(found) + 1):
+            reversed_ = found[:i] + found[i:j][::-1] + found[j:]
+            assert _tour_metres(metres, reversed_) >= _tour_metres(metres, found)
+
+
 # ---------------------------------------------------------------------- random small districts
 @st.composite
 def small_weeks(draw: st.DrawFn) -> tuple[WeekProblem, dict[dt.date, list[str]], dict[dt.date, list[str]]]:
