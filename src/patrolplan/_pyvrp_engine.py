@@ -65,8 +65,8 @@ _BUDGET_SHARE = 0.75
 _SPLIT_FROM = 160
 # ... when its search is short for its size: fewer than this many iterations of the budget
 # (:func:`iterations_for`) per visit. Halves then help (1,000 courtyards, seeds 0-5 at 5 s, 1.5 an
-# iteration a visit: 380,502 m against 386,614 m whole; seeds 0-3 at 10 s, 3.7: 374,338 against
-# 376,054 m); with more the whole week, searched twice side by side (:func:`_portfolio`), does as
+# iteration a visit: 380,502 m against 386,614 m whole; seeds 0-11 at 10 s, 3.7: 374,985 against
+# 376,557 m); with more the whole week, searched twice side by side (:func:`_portfolio`), does as
 # well or better (500 courtyards at 5 s, 5.2: 140,368 m whole against 140,381 m; 200 courtyards,
 # seeds 0-23, at 5 s, 24: 41,280 against 41,421 m; seeds 0-11 at 2 s, 9: 41,547 against 41,641 m;
 # 1,000 courtyards at 30 s, 15: 371,295 against 373,498 m at stop 12)
