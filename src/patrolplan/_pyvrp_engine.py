@@ -24,8 +24,9 @@ time, one per core (PyVRP releases the GIL while it searches), in two or three
 rounds, then joined and searched as a whole; see :func:`_split_search`. Any
 other large week, and every week with 10 s or more, is searched whole twice
 side by side, from the start and from a random plan, with the settings of a
-long search, and the better plan is kept; see :func:`_portfolio`. Last, each route's own order is polished by OR-Tools'
-local search, which has the in-route moves PyVRP's search lacks; see :func:`_polish`.
+long search, and the better plan is kept; see :func:`_portfolio`. Last, each
+route's own order is polished by OR-Tools' local search, which has the
+in-route moves PyVRP's search lacks; see :func:`_polish`.
 
 The search always gets at least :data:`_SEARCH_FLOOR` of the limit. A large
 week whose setup would leave it less (1,000 courtyards at 1 s to 5 s) has its
