@@ -554,6 +554,21 @@ def test_a_large_week_searched_in_halves_is_complete_valid_and_repeatable(
     assert first.routes == again.routes
 
 
+def test_a_large_week_with_search_to_spare_is_searched_whole_complete_valid_and_repeatable() -> None:
+    """Not split (enough iterations a visit), the week is searched whole twice side by side: every visit
+    made, the rules kept, and the same routes again (each search stops by its own iteration budget)."""
+    from patrolplan import _pyvrp_engine
+
+    problem, rides, n_visits = _long_week()
+    assert not _pyvrp_engine.splits(n_visits, 15, 3, 2.0)
+    first = plan_routes(problem, {}, rides, time_limit=2.0, seed=3)
+    again = plan_routes(problem, {}, rides, time_limit=2.0, seed=3)
+    assert first.dropped == ()
+    assert verify(problem, first, {}) == []
+    assert sum(len(r.stops) for r in first.routes) == n_visits
+    assert first.routes == again.routes
+
+
 def test_a_large_week_is_split_only_while_its_search_is_short_for_its_size() -> None:
     """Halves serve a search of few iterations per visit; with more, the whole week searches better
     (the benchmark's weeks: 200 courtyards are split at 1 s only, 1,000 courtyards up to 10 s)."""
