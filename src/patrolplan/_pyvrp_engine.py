@@ -40,7 +40,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -669,31 +669,53 @@ def _polish(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Pla
     is kept only if PyVRP finds it feasible (shift, time windows, distance
     cap) and shorter.
     """
+    return _reordered(data, members, plan, _descent_order)
+
+
+def _reordered(
+    data: pyvrp.ProblemData,
+    members: Sequence[Sequence[int]],
+    plan: Plan,
+    order_of: Callable[[npt.NDArray[np.int64], Sequence[int]], list[int] | None],
+) -> Plan:
+    """Each route of three or more stops in ``order_of``'s order, where PyVRP finds it feasible and shorter.
+
+    ``order_of`` takes the route's metres (office at 0) and its stops' sites,
+    and gives a new order as positions into those sites (``None``: none found).
+    """
     type_of = _type_of(members)
-    return [(k, _shorter_order(data, type_of[k], stops) if len(stops) >= 3 else stops) for k, stops in plan]
+    out: Plan = []
+    for k, stops in plan:
+        vehicle_type = type_of[k]
+        metres = np.asarray(data.distance_matrix(data.vehicle_type(vehicle_type).profile))
+        if len(stops) < 3 or (found := order_of(metres, [data.client(c).location for c in stops])) is None:
+            out.append((k, stops))
+            continue
+        order = [stops[p] for p in found]
+        after = pyvrp.Route(data, order, vehicle_type)
+        shorter = after.is_feasible() and after.distance() < pyvrp.Route(data, stops, vehicle_type).distance()
+        out.append((k, order if shorter else stops))
+    return out
 
 
-def _shorter_order(data: pyvrp.ProblemData, vehicle_type: int, stops: list[int]) -> list[int]:
-    """The route's stops in OR-Tools' greedy-descent order, if that is feasible and shorter; else as they were."""
-    metres = np.asarray(data.distance_matrix(data.vehicle_type(vehicle_type).profile))
-    sites = [0] + [data.client(c).location for c in stops]
-    manager = pywrapcp.RoutingIndexManager(len(sites), 1, 0)
+def _descent_order(metres: npt.NDArray[np.int64], sites: Sequence[int]) -> list[int] | None:
+    """OR-Tools' greedy-descent order of a route office -> ``sites`` -> office, as positions into ``sites``."""
+    nodes = [0, *sites]
+    manager = pywrapcp.RoutingIndexManager(len(nodes), 1, 0)
     model = pywrapcp.RoutingModel(manager)
-    cost = model.RegisterTransitMatrix(metres[np.ix_(sites, sites)].tolist())
+    cost = model.RegisterTransitMatrix(metres[np.ix_(nodes, nodes)].tolist())
     model.SetArcCostEvaluatorOfAllVehicles(cost)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     params.time_limit.FromSeconds(5)  # a guard only: a route of 30 stops takes milliseconds
-    current = model.ReadAssignmentFromRoutes([list(range(1, len(sites)))], True)
+    current = model.ReadAssignmentFromRoutes([list(range(1, len(nodes)))], True)
     found = model.SolveFromAssignmentWithParameters(current, params)
     if found is None:
-        return stops
+        return None
     order, index = [], model.Start(0)
     while not model.IsEnd(index := found.Value(model.NextVar(index))):
-        order.append(stops[manager.IndexToNode(index) - 1])
-    before = pyvrp.Route(data, stops, vehicle_type)
-    after = pyvrp.Route(data, order, vehicle_type)
-    return order if after.is_feasible() and after.distance() < before.distance() else stops
+        order.append(manager.IndexToNode(index) - 1)
+    return order
 
 
 def _untangle(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Plan) -> Plan:
@@ -707,17 +729,7 @@ def _untangle(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: P
     off the week, against 511-908 m in 0.16-0.22 s; seeds 0-8: 392,151 m
     against 392,868 m without either).
     """
-    type_of = _type_of(members)
-    return [(k, _uncrossed(data, type_of[k], stops) if len(stops) >= 3 else stops) for k, stops in plan]
-
-
-def _uncrossed(data: pyvrp.ProblemData, vehicle_type: int, stops: list[int]) -> list[int]:
-    """The route's stops in :func:`two_opt`'s order, if that is feasible and shorter; else as they were."""
-    metres = np.asarray(data.distance_matrix(data.vehicle_type(vehicle_type).profile))
-    order = [stops[p] for p in two_opt(metres, [data.client(c).location for c in stops])]
-    before = pyvrp.Route(data, stops, vehicle_type)
-    after = pyvrp.Route(data, order, vehicle_type)
-    return order if after.is_feasible() and after.distance() < before.distance() else stops
+    return _reordered(data, members, plan, two_opt)
 
 
 def two_opt(metres: npt.NDArray[np.int64], sites: Sequence[int], office: int = 0) -> list[int]:
@@ -729,11 +741,11 @@ def two_opt(metres: npt.NDArray[np.int64], sites: Sequence[int], office: int = 0
     streets): a reversed stretch is costed as ridden backwards.
     """
     order = list(range(len(sites)))
+    i, j = np.triu_indices(len(sites) + 1, k=1)  # the stretches: reverse tour[i + 1 .. j]
     for _move in range(len(sites) ** 2):
         tour = np.array([office, *(sites[p] for p in order), office])
         forward = np.concatenate(([0], np.cumsum(metres[tour[:-1], tour[1:]])))
         backward = np.concatenate(([0], np.cumsum(metres[tour[1:], tour[:-1]])))
-        i, j = np.triu_indices(len(tour) - 1, k=1)  # reverse tour[i + 1 .. j]
         saved = (
             metres[tour[i], tour[i + 1]]
             + (forward[j] - forward[i + 1])
