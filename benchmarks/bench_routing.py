@@ -27,6 +27,11 @@ Solvers:
   iteration budget, stops early; ``repeatable=False``: uses the whole budget), and
   ``engine="ortools"`` (greedy descent).
 
+Instances (``--instances``): ``40`` (the embedded Tiexi district), ``200`` and ``1000``
+(seeded random points, Euclidean), ``streets200`` and ``streets1000`` (a seeded Tiexi-like
+street network, :func:`street_sites`: its matrix is the ride along the streets, one-way
+stretches obeyed, so asymmetric) and ``haidian`` (the real Beijing extract).
+
 The budget is wall time for building plus solving. Budgets below 30 s: median of
 ``--reps`` runs (total and wall medians taken separately); 30 s: one run.
 
@@ -36,6 +41,7 @@ Run::
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 1 5
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 5 --balanced
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 200 1000 --budgets 30 --seeds 3
+    PYTHONPATH=src python benchmarks/bench_routing.py --instances streets200 streets1000 --budgets 1 5 --seeds 9
 """
 
 from __future__ import annotations
@@ -52,9 +58,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyvrp
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from pyvrp.stop import MaxRuntime
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
 
 from patrolplan.district import District, district_from_file, load_district
 from patrolplan.options import PlanOptions
@@ -83,6 +92,111 @@ def synthetic(n: int) -> District:
     return d.with_courtyards(yards)
 
 
+def street_sites(n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """A seeded Tiexi-like street network of 1800·√(N/40) × 360·√(N/40) m; its sites' matrix (metres) and points.
+
+    As the report's Tiexi, repeated north to south: east–west roads (two-way) at
+    the edges and through the middle of every 360 m band, so about every 180 m;
+    north–south lanes every 70–160 m between them, of which 15 % of the
+    stretches between two roads are missing (gaps), 10 % are dead-end alleys
+    that reach 45–65 % of the way and 20 % one-way. The edge lanes are whole
+    and two-way, so every site reaches every other. Site 0 (the office) lies on
+    the middle road at mid-width; each other site (a courtyard's gate) lies at a
+    seeded random point, joined by its own driveway to the nearest street. The
+    matrix is the shortest ride along the streets, one-way stretches obeyed, so it
+    is asymmetric, as in ``../shared/BENCHMARKS.md``'s street-network instances.
+    """
+    rng = np.random.default_rng(10_000 + n)
+    scale = math.sqrt(n / 40)
+    width, height = 1800 * scale, 360 * scale
+    bands = max(1, round(scale))
+    ys = np.linspace(0.0, height, 2 * bands + 1)
+    ys[1:-1] += rng.uniform(-8.0, 8.0, len(ys) - 2)
+    xs = [0.0]
+    while xs[-1] + 160 < width:
+        xs.append(xs[-1] + float(rng.uniform(70, 160)))
+    xs.append(width)
+    # each lane stretch between roads k and k + 1: (y from, y to, direction) with direction 0 both ways,
+    # +1 north only, -1 south only; a dead end stops short of one road
+    stretches: dict[tuple[int, int], tuple[float, float, int]] = {}
+    for i in range(len(xs)):
+        for k in range(len(ys) - 1):
+            lo, hi = float(ys[k]), float(ys[k + 1])
+            if i in (0, len(xs) - 1):
+                stretches[i, k] = (lo, hi, 0)
+                continue
+            draw = rng.random()
+            if draw < 0.15:
+                continue
+            if draw < 0.25:
+                reach = (hi - lo) * float(rng.uniform(0.45, 0.65))
+                stretches[i, k] = (lo, lo + reach, 0) if rng.random() < 0.5 else (hi - reach, hi, 0)
+            elif draw < 0.45:
+                stretches[i, k] = (lo, hi, int(rng.choice([1, -1])))
+            else:
+                stretches[i, k] = (lo, hi, 0)
+    xy = np.column_stack([rng.uniform(0, width, n + 1), rng.uniform(0, height, n + 1)])
+    xy[0] = (width / 2, ys[bands])
+    # where each site's driveway meets a street: ("road", k, x) or ("lane", (i, k), y), and its length
+    meets: list[tuple[str, object, float, float]] = []
+    for x, y in xy:
+        k = int(np.argmin(np.abs(ys - y)))
+        best: tuple[str, object, float, float] = ("road", k, float(x), float(abs(ys[k] - y)))
+        band = min(max(int(np.searchsorted(ys, y)) - 1, 0), len(ys) - 2)
+        for i, lane_x in enumerate(xs):
+            if (i, band) not in stretches:
+                continue
+            lo, hi, _way = stretches[i, band]
+            along = min(max(float(y), lo), hi)
+            off = math.hypot(lane_x - x, along - y)
+            if off < best[3]:
+                best = ("lane", (i, band), along, off)
+        meets.append(best)
+    index: dict[object, int] = {}
+
+    def node(key: object) -> int:
+        return index.setdefault(key, len(index))
+
+    arcs: list[tuple[int, int, float]] = []
+
+    def ride(points: list[tuple[float, object]], way: int = 0) -> None:
+        points.sort(key=lambda p: p[0])
+        for (t0, a), (t1, b) in itertools.pairwise(points):
+            if way >= 0:
+                arcs.append((node(a), node(b), t1 - t0))
+            if way <= 0:
+                arcs.append((node(b), node(a), t1 - t0))
+
+    for k in range(len(ys)):
+        points: list[tuple[float, object]] = [(x, ("cross", i, k)) for i, x in enumerate(xs)]
+        points += [(m[2], ("meet", j)) for j, m in enumerate(meets) if m[0] == "road" and m[1] == k]
+        ride(points)
+    for (i, k), (lo, hi, way) in stretches.items():
+        low_end = ("cross", i, k) if lo == ys[k] else ("end", i, k)
+        high_end = ("cross", i, k + 1) if hi == ys[k + 1] else ("end", i, k)
+        on_lane: list[tuple[float, object]] = [
+            (m[2], ("meet", j)) for j, m in enumerate(meets) if m[0] == "lane" and m[1] == (i, k)
+        ]
+        ride([(lo, low_end), (hi, high_end), *on_lane], way)
+    for j, m in enumerate(meets):
+        arcs += [(node(("meet", j)), node(("site", j)), m[3] + 1.0), (node(("site", j)), node(("meet", j)), m[3] + 1.0)]
+    sites = [index[("site", j)] for j in range(n + 1)]
+    u, v, w = (np.array(col) for col in zip(*arcs, strict=True))
+    graph = csr_array((w, (u.astype(np.int64), v.astype(np.int64))), shape=(len(index), len(index)))
+    metres = dijkstra(graph, directed=True, indices=sites)[:, sites]
+    if not np.isfinite(metres).all():
+        raise RuntimeError("a site of the street instance cannot reach another")
+    return np.rint(metres).astype(np.int64), xy
+
+
+def streets(n: int) -> District:
+    """:func:`street_sites` as a district (``District.from_matrix``, 4 m/s), every 10th courtyard a hot spot."""
+    metres, xy = street_sites(n)
+    d = District.from_matrix(metres, seconds=np.rint(metres / 4.0), coords=xy, name=f"streets {n}")
+    yards = [dataclasses.replace(y, hot_spot=(i % 10 == 0)) for i, y in enumerate(d.courtyards)]
+    return d.with_courtyards(yards)
+
+
 def single_gate(d: District) -> District:
     if all(len(y.gates) == 1 for y in d.courtyards):
         return d
@@ -98,6 +212,9 @@ def instances(names: list[str]) -> list[tuple[str, District, int]]:
             d = district_from_file(HAIDIAN)
             ids = [y.id for i, y in enumerate(d.courtyards) if i % 10 == 0]
             out.append((f"Haidian ({len(d.courtyards)})", d.with_hot_spots(ids), 2))
+        elif name.startswith("streets"):
+            n = int(name.removeprefix("streets"))
+            out.append((f"{n:,} streets (synthetic)", streets(n), {200: 4, 1000: 24}.get(n, max(2, n // 40))))
         else:
             n = int(name)
             out.append((f"{n:,} (synthetic)", synthetic(n), {200: 4, 1000: 20}.get(n, max(2, n // 50))))
