@@ -431,7 +431,7 @@ def fmt(r: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--instances", nargs="+", default=["40", "200", "1000", "haidian"])
+    ap.add_argument("--instances", nargs="+", default=["40", "200", "1000", "streets200", "streets1000", "haidian"])
     ap.add_argument("--budgets", type=float, nargs="+", default=[1, 5, 30])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--skip-30-at", type=int, default=None, help="skip 30 s from this many courtyards up")
