@@ -157,6 +157,31 @@ def test_history_show_done_and_cancel_use_the_saved_week(planned: Run, workdir: 
     assert WEEK in runs["unsaved"].stderr  # names the weeks that are saved
 
 
+def test_show_out_draws_the_saved_week_over_its_districts_streets(planned: Run, workdir: Path) -> None:
+    """show --out writes maps with the streets (plan.json has none); another community's district is an error."""
+    assert planned.code == 0, planned.stderr
+    hist = ["--history", "h.sqlite"]
+    haidian = str(DATA / "beijing_haidian_cau.osm")
+    runs = run_many(
+        {
+            "shown": ["show", "--week", WEEK, "--out", "shown", *hist],
+            "named": ["show", "--week", WEEK, "--out", "shown_named", "--district", "default", *hist],
+            "other": ["show", "--week", WEEK, "--out", "shown_other", "--district", haidian, *hist],
+        },
+        workdir,
+    )
+    assert runs["shown"].code == 0, runs["shown"].stderr
+    shown = (workdir / "shown" / "map.html").read_bytes()
+    assert b'class="streets"' in shown
+    assert (workdir / "shown_named" / "map.html").read_bytes() == shown
+    assert runs["other"].code == 2
+    lines = runs["other"].stderr.strip().splitlines()
+    assert len(lines) == 1, runs["other"].stderr
+    assert "--district" in lines[0]
+    assert haidian in lines[0]
+    assert not (workdir / "shown_other").exists()
+
+
 def test_replan_moves_an_absent_officer_off_the_rest_of_the_week(planned: Run, workdir: Path) -> None:
     """replan --from the second duty day --absent an officer keeps day one and drops them afterwards."""
     assert planned.code == 0, planned.stderr

@@ -374,6 +374,22 @@ def test_svg_map_draws_streets_only_when_given(tiny_doc: dict[str, Any]) -> None
     assert 'class="streets"' in svg_map_html(tiny_doc, streets=[[(112.55, 37.87), (112.552, 37.872)]])
 
 
+def test_a_saved_doc_with_its_districts_streets_gives_the_plans_own_maps(
+    written: tuple[Path, list[Path]], export_plan: pp.Plan, doc: dict[str, Any], tmp_path: Path
+) -> None:
+    """A plan.json read back has no streets; given its district's, its maps are the Plan's byte for byte."""
+    from_doc = tmp_path / "from_doc"
+    write_all(doc, from_doc, streets=export_plan.problem.district.street_lines())
+    assert (from_doc / "map.html").read_bytes() == (written[0] / "map.html").read_bytes()
+    assert 'class="streets"' in (from_doc / "map.html").read_text("utf-8")
+    # folium names its elements at random, so the Leaflet maps are compared by what they draw
+    leaflet = [(f / "map_leaflet.html").read_text("utf-8") for f in (from_doc, written[0])]
+    assert leaflet[0].count("L.polyline(") == leaflet[1].count("L.polyline(") > len(doc["routes"])
+    bare = tmp_path / "bare"
+    write_all(doc, bare)
+    assert 'class="streets"' not in (bare / "map.html").read_text("utf-8")
+
+
 def test_summary_md_names_each_day_desk_rider_and_dropped(
     written: tuple[Path, list[Path]], doc: Mapping[str, Any]
 ) -> None:

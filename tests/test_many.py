@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import patrolplan as pp
+from patrolplan.export.html_map import svg_map_html
 from patrolplan.many import (
     CommunityFailedError,
     Outcome,
@@ -236,6 +237,7 @@ def test_plan_all_writes_exports_summary_and_overview(
         assert int(row["staff_days"]) == len({(e["date"], e["staff"]) for e in doc["roster"]})
         assert (out / row["community"] / "plan.json").is_file()
         assert (out / row["community"] / "roster.xlsx").is_file()
+        assert 'class="streets"' in (out / row["community"] / "map.html").read_text(encoding="utf-8")
     from openpyxl import load_workbook
 
     sheet = load_workbook(out / "summary.xlsx").active
@@ -261,4 +263,6 @@ def test_plan_all_on_a_scheduler_writes_exports_in_the_caller(
     for f in folders[:3]:
         doc = json.loads((out / f.name / "plan.json").read_text(encoding="utf-8"))
         assert doc == serial_docs[f.name]
-        assert (out / f.name / "map.html").is_file()
+        # the caller has only the doc: the workers sent the streets along, so the map is the one from the Plan
+        streets = pp.district_from_file(f).street_lines()
+        assert (out / f.name / "map.html").read_text(encoding="utf-8") == svg_map_html(doc, streets=streets)

@@ -516,6 +516,16 @@ def show(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", metavar="DIR", help="Also write the exports of the saved week here.")
     ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option(
+            "--district",
+            "-d",
+            metavar="default|PATH",
+            help="With --out: the saved week's district, whose streets the maps draw "
+            "(default: the embedded Tiexi district, when the week is its).",
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print a saved week's roster again (and optionally re-write its exports).
@@ -525,14 +535,40 @@ def show(
     \b
       patrolplan show --week 2026-W49
       patrolplan show --week 2026-W49 --lang en --out out/2026-W49
+      patrolplan show --week 2026-W49 --out out/2026-W49 --district districts/tiexi
     """
     console = _console()
     with _guard(ctx, debug):
         doc = pp.History(history).load(week, community=community)
-        paths = write_all(doc, out, lang=lang.value) if out is not None else []
+        paths = []
+        if out is not None:
+            paths = write_all(doc, out, lang=lang.value, streets=_saved_week_streets(doc, district))
     print_week(console, doc, lang.value)
     if out is not None:
         _print_files(console, paths, out)
+
+
+def _saved_week_streets(doc: Mapping[str, Any], district: str | None) -> list[list[tuple[float, float]]]:
+    """The streets under a saved week's maps: ``--district``'s, or the embedded district's when the week is its.
+
+    ``plan.json`` holds the routes but not the street network, so a map
+    written from the history needs the district again. A district of
+    another community is an error (its streets would not lie under these
+    routes); with no ``--district`` a week of another community gets maps
+    of its routes alone.
+    """
+    community = doc.get("community")
+    if district is None:
+        area = pp.load_district()
+        return area.street_lines() if area.name == community else []
+    area = _load_district(district, None)
+    if area.name != community:
+        msg = (
+            f"the saved week is for {community}, but --district {district} is {area.name}; "
+            "pass that community's district, or leave --district out"
+        )
+        raise pp.InvalidInputError(msg, items=[district])
+    return area.street_lines()
 
 
 def _day_in_week(doc: Mapping[str, Any], day: str) -> dt.date:

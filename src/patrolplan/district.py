@@ -145,6 +145,11 @@ class District:
         data = self.graph.nodes[node]
         return (float(data["x"]), float(data["y"]))
 
+    def street_lines(self) -> list[list[tuple[float, float]]]:
+        """Every street segment as a ``(lon, lat)`` pair, a two-way street once: the maps' background."""
+        graph = self.graph
+        return [[self.lonlat(u), self.lonlat(v)] for u, v in graph.edges() if u < v or not graph.has_edge(v, u)]
+
     def line(self, path: Sequence[int]) -> LineString:
         """A path of node ids as a lon/lat LineString."""
         coords = [self.lonlat(n) for n in path]

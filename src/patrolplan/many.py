@@ -140,6 +140,9 @@ class Outcome:
         worker's cache.
     worker
         ``host:pid`` of the process that computed it.
+    streets
+        The district's street segments as ``(lon, lat)`` pairs, which the
+        maps draw under the routes (when asked for: ``plan.json`` has none).
     """
 
     name: str
@@ -150,6 +153,7 @@ class Outcome:
     error: PatrolplanError | None = None
     timings: dict[str, float] = field(default_factory=dict)
     worker: str = ""
+    streets: list[list[tuple[float, float]]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -244,9 +248,10 @@ def _plan_task(
         t0 = time.perf_counter()
         doc = plan.to_json() if "doc" in want or export_dir else None
         timings["doc"] = time.perf_counter() - t0
+        streets = problem.district.street_lines() if "streets" in want or export_dir else None
         if export_dir is not None and doc is not None:
             t0 = time.perf_counter()
-            write_exports(doc, Path(export_dir) / name)
+            write_exports(doc, Path(export_dir) / name, streets=streets)
             timings["export"] = time.perf_counter() - t0
     except PatrolplanError as exc:
         timings["total"] = time.perf_counter() - started
@@ -260,6 +265,7 @@ def _plan_task(
         doc=doc if "doc" in want else None,
         timings=timings,
         worker=_where(),
+        streets=streets if "streets" in want else None,
     )
 
 
@@ -349,7 +355,7 @@ def iter_many(
     client: ClientLike = None,
     week: Week | str | None = None,
     history: History | str | os.PathLike[str] | None = None,
-    want: Sequence[Literal["plan", "doc"]] = ("plan",),
+    want: Sequence[Literal["plan", "doc", "streets"]] = ("plan",),
     n_workers: int | None = None,
     progress: bool = True,
     on_outcome: Callable[[Outcome], None] | None = None,
@@ -379,9 +385,10 @@ def iter_many(
         community's past weeks from it before submitting and saves each plan
         into it as it arrives; workers never touch it.
     want
-        What workers send back: ``"plan"`` (the :class:`~patrolplan.Plan`)
-        and/or ``"doc"`` (its ``plan.json`` dict). ``"doc"`` is added when a
-        history is given.
+        What workers send back: ``"plan"`` (the :class:`~patrolplan.Plan`),
+        ``"doc"`` (its ``plan.json`` dict) and/or ``"streets"`` (the
+        district's street segments, for maps drawn from the doc). ``"doc"``
+        is added when a history is given.
     n_workers
         Size of the local cluster (default: the machine's cores, at most
         one per community).
@@ -638,8 +645,11 @@ def generate_communities(
 
 
 # --------------------------------------------------------------------- plan-all
-def write_exports(doc: dict[str, Any], target: Path) -> None:
-    """Write one community's exports into ``target``: ``patrolplan.export.write_all``, else ``plan.json``."""
+def write_exports(doc: dict[str, Any], target: Path, *, streets: Sequence[Any] | None = None) -> None:
+    """Write one community's exports into ``target``: ``patrolplan.export.write_all``, else ``plan.json``.
+
+    ``streets`` (``District.street_lines()``) are drawn under the routes of the maps.
+    """
     target.mkdir(parents=True, exist_ok=True)
     (target / "error.txt").unlink(missing_ok=True)
     try:
@@ -649,7 +659,7 @@ def write_exports(doc: dict[str, Any], target: Path) -> None:
             raise
         (target / "plan.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
         return
-    export.write_all(doc, target)
+    export.write_all(doc, target, streets=streets)
 
 
 SUMMARY_COLUMNS = (
@@ -883,7 +893,7 @@ def plan_all(
         client=scheduler,
         week=wk,
         history=history,
-        want=("doc",),
+        want=("doc",) if on_workers else ("doc", "streets"),
         n_workers=workers,
         progress=progress,
         export_dir=target if on_workers else None,
@@ -891,7 +901,7 @@ def plan_all(
         folder_out = target / outcome.name
         if outcome.doc is not None:
             if not on_workers:
-                write_exports(outcome.doc, folder_out)
+                write_exports(outcome.doc, folder_out, streets=outcome.streets)
         else:
             folder_out.mkdir(parents=True, exist_ok=True)
             (folder_out / "error.txt").write_text(f"{outcome.error}\n", encoding="utf-8")

@@ -75,13 +75,10 @@ def street_lines(plan: Any) -> list[list[tuple[float, float]]]:
     dict carries no street graph).
     """
     district = getattr(getattr(plan, "problem", None), "district", None)
-    if district is None:
-        return []
-    graph = district.graph
-    return [[district.lonlat(u), district.lonlat(v)] for u, v in graph.edges() if u < v or not graph.has_edge(v, u)]
+    return [] if district is None else list(district.street_lines())
 
 
-def write_all(plan_or_doc: Any, out_dir: str | Path, *, lang: str = "zh") -> list[Path]:
+def write_all(plan_or_doc: Any, out_dir: str | Path, *, lang: str = "zh", streets: Lines | None = None) -> list[Path]:
     """Write every export of a plan into ``out_dir``.
 
     Parameters
@@ -92,6 +89,11 @@ def write_all(plan_or_doc: Any, out_dir: str | Path, *, lang: str = "zh") -> lis
         The output folder (created if missing).
     lang
         ``"zh"`` (Chinese first) or ``"en"`` (English first).
+    streets
+        The street segments the maps draw under the routes
+        (``District.street_lines()``); by default the Plan's district's. A
+        ``plan.json`` dict carries no streets, so pass them with one (a week
+        read back from the history) to get the same maps as from the Plan.
 
     Returns
     -------
@@ -107,7 +109,7 @@ def write_all(plan_or_doc: Any, out_dir: str | Path, *, lang: str = "zh") -> lis
     """
     language = check_lang(lang)
     doc = as_doc(plan_or_doc)
-    streets: Lines = street_lines(plan_or_doc)
+    lines: Lines = street_lines(plan_or_doc) if streets is None else streets
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: Sequence[Path] = [
@@ -116,8 +118,8 @@ def write_all(plan_or_doc: Any, out_dir: str | Path, *, lang: str = "zh") -> lis
         write_csv(doc, out / "roster.csv", lang=language),
         write_ics(doc, out / "week.ics", lang=language),
         write_geojson(doc, out / "routes.geojson"),
-        write_map(doc, out / "map.html", lang=language, streets=streets),
-        write_leaflet_map(doc, out / "map_leaflet.html", lang=language, streets=streets),
+        write_map(doc, out / "map.html", lang=language, streets=lines),
+        write_leaflet_map(doc, out / "map_leaflet.html", lang=language, streets=lines),
         write_summary(doc, out / "summary.md", lang=language),
     ]
     return [*written, *write_gpx(doc, out / GPX_FOLDER, lang=language)]
