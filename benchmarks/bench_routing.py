@@ -56,6 +56,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -292,8 +293,8 @@ def plain_pyvrp(
     nd = len(p.duty_dates)
     o = p.matrix.index(p.district.office)
     idx = np.array([o] + [v.row for v in vs])
-    dist = np.ascontiguousarray(p.matrix.metres[np.ix_(idx, idx)], dtype=np.int64)
-    dur = np.ascontiguousarray(p.matrix.seconds[np.ix_(idx, idx)], dtype=np.int64)
+    dist = p.matrix.metres[np.ix_(idx, idx)].astype(np.int64, order="C")
+    dur = p.matrix.seconds[np.ix_(idx, idx)].astype(np.int64, order="C")
     clients = []
     for k, v in enumerate(vs):
         delivery = [0] * nd
@@ -377,7 +378,7 @@ def ours(
 
 
 # ------------------------------------------------------------------ runs
-def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps: int) -> dict:
+def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps: int) -> dict[str, Any]:
     totals, longs, walls, bads = [], [], [], []
     for _ in range(reps):
         t = time.perf_counter()
@@ -424,7 +425,7 @@ def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: floa
     print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {ratio} |", flush=True)
 
 
-def fmt(r: dict) -> str:
+def fmt(r: dict[str, Any]) -> str:
     flag = "" if r["ok"] else " ⚠"
     return f"{r['total']:,}{flag}"
 
