@@ -285,6 +285,26 @@ def check(p: WeekProblem, vs: list[V], routes: Routes) -> tuple[int, int, list[s
     return sum(lens), max(lens, default=0), bad
 
 
+def imbalance(p: WeekProblem, routes: Routes, per_day: int) -> int:
+    """The officer imbalance our balanced mode weighs: per day, (busiest officer - average officer) x officers.
+
+    In this week each officer rides one shift, so a route is an officer and a
+    missing route an officer riding 0 m.
+    """
+    m = p.matrix
+    o = m.index(p.district.office)
+    loads: dict[int, list[int]] = {day: [] for day in range(len(p.duty_dates))}
+    for day, stops in routes:
+        if stops:
+            path = [o, *(r for r, _ in stops), o]
+            loads[day].append(int(sum(int(m.metres[a, b]) for a, b in itertools.pairwise(path))))
+    out = 0.0
+    for lengths in loads.values():
+        padded = lengths + [0] * max(0, per_day - len(lengths))
+        out += (max(padded) - sum(padded) / len(padded)) * len(padded)
+    return round(out)
+
+
 # ------------------------------------------------------------------ peers
 def plain_pyvrp(
     p: WeekProblem, vs: list[V], per_day: int, budget: float, max_distance: int | None = None, seed: int = 0
@@ -378,8 +398,10 @@ def ours(
 
 
 # ------------------------------------------------------------------ runs
-def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps: int) -> dict[str, Any]:
-    totals, longs, walls, bads = [], [], [], []
+def run(
+    label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps: int, per_day: int = 0
+) -> dict[str, Any]:
+    totals, longs, walls, bads, imbalances = [], [], [], [], []
     for _ in range(reps):
         t = time.perf_counter()
         routes = fn()
@@ -391,13 +413,14 @@ def run(label: str, fn: Callable[[], Routes], p: WeekProblem, vs: list[V], reps:
         totals.append(total)
         longs.append(longest)
         bads.append(bad)
+        imbalances.append(imbalance(p, routes, per_day) if per_day else 0)
         if bad:
             print(f"  VIOLATIONS {label}: {'; '.join(bad[:5])}", file=sys.stderr, flush=True)
     k = sorted(range(reps), key=lambda i: totals[i])[(reps - 1) // 2]  # the median run (by total)
     print(f"  {label}: totals {totals} walls {[round(w, 2) for w in walls]}", file=sys.stderr, flush=True)
     return {
         "total": totals[k], "longest": longs[k], "wall": statistics.median(walls),
-        "ok": not any(bads), "bad": bads[k],
+        "ok": not any(bads), "bad": bads[k], "imbalance": imbalances[k],
     }  # fmt: skip
 
 
@@ -425,6 +448,36 @@ def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: floa
     print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {ratio} |", flush=True)
 
 
+def balanced_seeds_row(name: str, district: District, per_day: int, budget: float, seeds: int, first: int = 0) -> None:
+    """Balanced mode over seeds: ours (balance 1) and PyVRP capped at our longest route, by total and by our score."""
+    p1 = problem_for(single_gate(district), per_day)
+    pb = problem_for(single_gate(district), per_day, balance=1.0)
+    vs = visits_of(p1)
+    mine, theirs = [], []
+    for k in range(first, first + seeds):
+        o = run(
+            f"ours balanced seed {k}",
+            functools.partial(ours, pb, vs, per_day, budget, "pyvrp", True, seed=k),
+            pb,
+            vs,
+            1,
+            per_day,
+        )
+        capped = functools.partial(plain_pyvrp, p1, vs, per_day, budget, o["longest"], seed=k)
+        mine.append(o)
+        theirs.append(run(f"pyvrp capped seed {k}", capped, p1, vs, 1, per_day))
+
+    def cell(rs: list[dict[str, Any]]) -> str:
+        return ", ".join(f"{r['total']:,} + {r['imbalance']:,}" + ("" if r["ok"] else " ⚠") for r in rs)
+
+    def mean(rs: list[dict[str, Any]], key: Callable[[dict[str, Any]], int]) -> float:
+        return statistics.mean(key(r) for r in rs)
+
+    total = mean(mine, lambda r: r["total"]) / mean(theirs, lambda r: r["total"])
+    score = mean(mine, lambda r: r["total"] + r["imbalance"]) / mean(theirs, lambda r: r["total"] + r["imbalance"])
+    print(f"| {name} | {budget:g} | {cell(theirs)} | {cell(mine)} | {total:.3f} | {score:.3f} |", flush=True)
+
+
 def fmt(r: dict[str, Any]) -> str:
     flag = "" if r["ok"] else " ⚠"
     return f"{r['total']:,}{flag}"
@@ -440,6 +493,16 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=0, help="PyVRP and ours (repeatable) over this many seeds each")
     ap.add_argument("--first-seed", type=int, default=0, help="with --seeds: the first seed (more seeds, run apart)")
     a = ap.parse_args()
+    if a.seeds and a.balanced:
+        print(
+            f"| instance | budget s | PyVRP capped at our longest route, seeds {a.first_seed}.. (total + officer "
+            "imbalance, m) | ours, balance 1, same seeds | ratio of mean totals | ratio of mean scores |"
+        )
+        print("|---|---:|---|---|---:|---:|")
+        for name, district, per_day in instances(a.instances):
+            for b in a.budgets:
+                balanced_seeds_row(name, district, per_day, b, a.seeds, a.first_seed)
+        return
     if a.seeds:
         print(
             f"| instance | budget s | PyVRP, seeds {a.first_seed}.. (total m) "
@@ -453,9 +516,10 @@ def main() -> None:
         return
     if a.balanced:
         print(
-            "| instance | budget s | ours (balance 1) total / longest | wall s | PyVRP capped at our longest | ratio |"
+            "| instance | budget s | ours (balance 1) total / longest | wall s | PyVRP capped at our longest | ratio "
+            "| ours: total + officer imbalance | PyVRP capped: the same | ratio |"
         )
-        print("|---|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     else:
         print("| instance | budget s | solver | total m | longest m | wall s | ours/PyVRP |")
         print("|---|---:|---|---:|---:|---:|---:|")
@@ -473,13 +537,18 @@ def main() -> None:
             reps = 1 if b >= 30 else a.reps
             if a.balanced:
                 pb = problem_for(single_gate(district), per_day, balance=1.0)
-                o = run("ours balanced", functools.partial(ours, pb, vs1, per_day, b, "pyvrp", True), pb, vs1, reps)
+                mine = functools.partial(ours, pb, vs1, per_day, b, "pyvrp", True)
+                o = run("ours balanced", mine, pb, vs1, reps, per_day)
                 capped = functools.partial(plain_pyvrp, p1, vs1, per_day, b, o["longest"])
-                pv = run("pyvrp capped", capped, p1, vs1, reps)
+                pv = run("pyvrp capped", capped, p1, vs1, reps, per_day)
                 ratio = o["total"] / pv["total"] if pv["total"] else float("nan")
+                # our balanced mode's own objective (balance weight 1): metres plus the officer imbalance
+                so, sp = o["total"] + o["imbalance"], pv["total"] + pv["imbalance"]
                 print(
                     f"| {name} | {b:g} | {fmt(o)} / {o['longest']:,} | {o['wall']:.2f} | "
-                    f"{fmt(pv)} / {pv['longest']:,} ({pv['wall']:.2f} s) | {ratio:.3f} |", flush=True,
+                    f"{fmt(pv)} / {pv['longest']:,} ({pv['wall']:.2f} s) | {ratio:.3f} "
+                    f"| {o['total']:,} + {o['imbalance']:,} = {so:,} | {pv['total']:,} + {pv['imbalance']:,} = {sp:,} "
+                    f"| {so / sp:.3f} |", flush=True,
                 )  # fmt: skip
                 continue
             res = {}
