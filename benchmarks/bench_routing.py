@@ -42,6 +42,7 @@ Run::
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 40 200 --budgets 5 --balanced
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 200 1000 --budgets 30 --seeds 3
     PYTHONPATH=src python benchmarks/bench_routing.py --instances streets200 streets1000 --budgets 1 5 --seeds 9
+    PYTHONPATH=src python benchmarks/bench_routing.py --instances 200 1000 --budgets 5 --seeds 6 --balanced
 """
 
 from __future__ import annotations
