@@ -257,6 +257,13 @@ def visits_of(p: WeekProblem) -> list[V]:
 
 
 # ------------------------------------------------------------------ the one checker
+def route_metres(p: WeekProblem, stops: list[tuple[int, int]]) -> int:
+    """Metres of one route, office -> stops -> office, by ``p.matrix``."""
+    o = p.matrix.index(p.district.office)
+    path = [o, *(r for r, _ in stops), o]
+    return int(sum(int(p.matrix.metres[a, b]) for a, b in itertools.pairwise(path)))
+
+
 def check(p: WeekProblem, vs: list[V], routes: Routes) -> tuple[int, int, list[str]]:
     """Total metres, longest route, and rule violations of a plan."""
     m = p.matrix
@@ -268,7 +275,7 @@ def check(p: WeekProblem, vs: list[V], routes: Routes) -> tuple[int, int, list[s
         if not stops:
             continue
         path = [o, *(r for r, _ in stops), o]
-        lens.append(int(sum(int(m.metres[a, b]) for a, b in itertools.pairwise(path))))
+        lens.append(route_metres(p, stops))
         secs = sum(int(m.seconds[a, b]) for a, b in itertools.pairwise(path))
         secs += sum(vs[v].dwell for _, v in stops)
         if secs > SHIFT.seconds:
@@ -292,13 +299,10 @@ def imbalance(p: WeekProblem, routes: Routes, per_day: int) -> int:
     In this week each officer rides one shift, so a route is an officer and a
     missing route an officer riding 0 m.
     """
-    m = p.matrix
-    o = m.index(p.district.office)
     loads: dict[int, list[int]] = {day: [] for day in range(len(p.duty_dates))}
     for day, stops in routes:
         if stops:
-            path = [o, *(r for r, _ in stops), o]
-            loads[day].append(int(sum(int(m.metres[a, b]) for a, b in itertools.pairwise(path))))
+            loads[day].append(route_metres(p, stops))
     out = 0.0
     for lengths in loads.values():
         padded = lengths + [0] * max(0, per_day - len(lengths))

@@ -540,9 +540,7 @@ def show(
     console = _console()
     with _guard(ctx, debug):
         doc = pp.History(history).load(week, community=community)
-        paths = []
-        if out is not None:
-            paths = write_all(doc, out, lang=lang.value, streets=_saved_week_streets(doc, district))
+        paths = [] if out is None else write_all(doc, out, lang=lang.value, streets=_saved_week_streets(doc, district))
     print_week(console, doc, lang.value)
     if out is not None:
         _print_files(console, paths, out)

@@ -75,7 +75,7 @@ def street_lines(plan: Any) -> list[list[tuple[float, float]]]:
     dict carries no street graph).
     """
     district = getattr(getattr(plan, "problem", None), "district", None)
-    return [] if district is None else list(district.street_lines())
+    return [] if district is None else district.street_lines()
 
 
 def write_all(plan_or_doc: Any, out_dir: str | Path, *, lang: str = "zh", streets: Lines | None = None) -> list[Path]:
