@@ -757,10 +757,9 @@ def _reinsert(
     A short or capped search can end with a route over its shift, and cutting
     its tail loses visits that other routes have room for: at 1,000
     courtyards, balanced, 2-8 visits of 1,200, and with them the whole
-    balanced plan. A visit is tried on the riders of its days with time left
-    for its dwell, at each of its gates, at the :data:`_REINSERT_TRIES`
-    cheapest places of each route (or on a rider with no route yet), the
-    cheapest first.
+    balanced plan. A visit is tried on the riders of its days, at each of its
+    gates, between any two stops (or on a rider with no route yet), the
+    cheapest places first and at most :data:`_REINSERT_TRIES` of them.
     """
     matrix = problem.matrix
     office = matrix.index(problem.district.office)
@@ -770,8 +769,7 @@ def _reinsert(
         visit = visits[v]
         places: list[tuple[int, int, int, int]] = []
         for k, rider in enumerate(riders):
-            # a route whose shift has no time left for the visit's dwell cannot take it
-            if rider.day_index not in visit.days or (k in out and rider.end_s - out[k][1] < visit.dwell_s):
+            if rider.day_index not in visit.days:
                 continue
             stops = out[k][0] if k in out else []
             rows = np.array([office] + [matrix.index(gate) for _v, gate, _t in stops] + [office])
