@@ -288,7 +288,10 @@ def _connect(client: ClientLike, n_workers: int) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # a free port: never clash with another cluster
-            silence_logs=logging.ERROR,
+            # a community's failure comes back as data; distributed's own complaints (a heartbeat
+            # missed on a loaded machine, logged at ERROR with a traceback, and recovered from)
+            # would break the CLI's one-line errors
+            silence_logs=logging.CRITICAL,
         )
         try:
             with Client(cluster) as local:
