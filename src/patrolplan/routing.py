@@ -616,7 +616,7 @@ def _solve_with_pyvrp(
     proven: bool = True,
 ) -> _Assigned:
     """Solve with PyVRP, starting from ``initial`` routes when given (rider index -> stops)."""
-    from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
+    from patrolplan._pyvrp_engine import Alternative, hurried, solve_pyvrp
 
     matrix = problem.matrix
     # a route that waits out the break starts its visits inside a shift (every rider has the same shifts)
@@ -647,7 +647,8 @@ def _solve_with_pyvrp(
     office = matrix.index(problem.district.office)
     if not alts:
         return {}
-    balance = problem.options.balance_weight > 0 and len(riders) > n_days
+    # balancing searches twice more, each with its own setup: not when the setup alone crowds the limit
+    balance = problem.options.balance_weight > 0 and len(riders) > n_days and not hurried(time_limit, len(alts))
     warm = _as_alternatives(initial or {}, alts, riders, matrix.index)
     # a start that makes every visit that can be made shows they all fit: require them all
     started = {v for stops, _end in (initial or {}).values() for v, _gate, _t in stops}
