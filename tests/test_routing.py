@@ -569,6 +569,45 @@ def test_a_large_week_with_search_to_spare_is_searched_whole_complete_valid_and_
     assert first.routes == again.routes
 
 
+def test_a_repair_makes_room_for_a_pinned_visit_by_moving_a_free_one_to_another_day() -> None:
+    """A hot spot pinned to a day whose only route is full is not lost: visits that may go on any day
+    leave that route for another day's, and the hot spot takes their place."""
+    from patrolplan import _pyvrp_engine as engine
+    from patrolplan.routing import _repair, _retime, _riders, _visits
+
+    problem, rides, _n = _long_week(per_day=1)
+    riders_ = _riders(problem, rides)
+    visits, _dropped = _visits(problem, {}, {}, None)
+    row = problem.matrix.index
+    hot = next(v for v, visit in enumerate(visits) if visit.days == (0,))
+    free = [v for v, visit in enumerate(visits) if len(visit.days) > 1]
+
+    def ridden(vs: Sequence[int]) -> tuple[list[tuple[int, int, int]], int] | None:
+        return _retime(problem, visits, riders_[0], [(v, visits[v].gates[0]) for v in vs])
+
+    # visits of any day on the first day's one rider while they fit, leaving no time for the hot spot
+    loaded: list[int] = []
+    for v in free:
+        if ridden([*loaded, v]) is not None:
+            loaded.append(v)
+    free = loaded
+    plan = ridden(free)
+    assert plan is not None
+    assert riders_[0].end_s - plan[1] < visits[hot].dwell_s
+    alts = [engine.Alternative(v, row(visits[v].gates[0]), None, visits[v].dwell_s, None) for v in free]
+    alts.append(engine.Alternative(hot, row(visits[hot].gates[0]), 0, visits[hot].dwell_s, None))
+    # the hot spot last: the route is over its shift, and the repair cuts the hot spot
+    full = engine.EngineRoute(vehicle=0, stops=tuple((a, 0) for a in range(len(alts))), end_s=0)
+    repaired = _repair(problem, riders_, visits, alts, [full])
+    made = Counter(v for stops, _end in repaired.values() for v, _gate, _t in stops)
+    assert made == Counter([*free, hot])
+    assert hot in {v for v, _gate, _t in repaired[0][0]}  # on its own day
+    assert any(riders_[k].day_index != 0 for k in repaired)  # free visits moved to another day
+    for k, (stops, end) in repaired.items():
+        assert all(riders_[k].day_index in visits[v].days for v, _gate, _t in stops)
+        assert _retime(problem, visits, riders_[k], [(v, gate) for v, gate, _t in stops]) == (stops, end)
+
+
 def test_balance_evens_a_week_whose_far_end_is_a_long_trip() -> None:
     """Ten officers a day on a 4 km strip: the trip out to the far end and back is longer than a fair share
     of a day's metres, so the balance caps begin at that trip. Every visit is made, the rules kept, and by

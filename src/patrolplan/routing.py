@@ -616,7 +616,7 @@ def _solve_with_pyvrp(
     proven: bool = True,
 ) -> _Assigned:
     """Solve with PyVRP, starting from ``initial`` routes when given (rider index -> stops)."""
-    from patrolplan._pyvrp_engine import Alternative, hurried, solve_pyvrp
+    from patrolplan._pyvrp_engine import Alternative, solve_pyvrp
 
     matrix = problem.matrix
     # a route that waits out the break starts its visits inside a shift (every rider has the same shifts)
@@ -647,8 +647,7 @@ def _solve_with_pyvrp(
     office = matrix.index(problem.district.office)
     if not alts:
         return {}
-    # balancing searches twice more, each with its own setup: not when the setup alone crowds the limit
-    balance = problem.options.balance_weight > 0 and len(riders) > n_days and not hurried(time_limit, len(alts))
+    balance = problem.options.balance_weight > 0 and len(riders) > n_days and _balance_fits(time_limit, len(alts))
     warm = _as_alternatives(initial or {}, alts, riders, matrix.index)
     # a start that makes every visit that can be made shows they all fit: require them all
     started = {v for stops, _end in (initial or {}).values() for v, _gate, _t in stops}
@@ -674,6 +673,20 @@ def _solve_with_pyvrp(
     if balance:
         return _balanced(problem, riders, visits, alts, first, solve, by_day, office, time_limit)
     return _share_trips(problem, riders, _repair(problem, riders, visits, alts, first))
+
+
+def _balance_fits(time_limit: float, n_alternatives: int) -> bool:
+    """Whether balanced mode's extra searches fit the limit: their share is at least one setup of the week.
+
+    Each search builds its own model (about 0.4-0.5 s at 1,000 courtyards
+    whatever its share): at 1 s the 1,000-courtyard week took 3.1-4.1 s with
+    them. Without them the first search gets the whole limit and the plan is
+    only ranked by the balanced score. They fit from 3 s at 1,000 courtyards,
+    and at any limit from 1 s at 200.
+    """
+    from patrolplan._pyvrp_engine import setup_seconds
+
+    return (1.0 - _FIRST_SHARE) * time_limit >= setup_seconds(n_alternatives)
 
 
 def _balanced(
@@ -725,8 +738,8 @@ def _balanced(
         # balance never costs a visit, and a capped search cut short may do worse than the plan it began from
         if _stops(balanced) >= _stops(kept) and score < best:
             kept, best = balanced, score
-        elif _stops(balanced) < _stops(kept):
-            room += _ROOM_STEP  # caps that cost visits leave more room on the next try
+        else:
+            room += _ROOM_STEP  # caps that cost visits, or metres, leave more room on the next try
     # the same longest route each day, fewer metres: a search capped at each day's longest route
     tightened = solve(
         alternatives=alts,
@@ -837,34 +850,106 @@ def _reinsert(
     courtyards, balanced, 2-8 visits of 1,200, and with them the whole
     balanced plan. A visit is tried on the riders of its days, at each of its
     gates, at the :data:`_REINSERT_TRIES` cheapest places of each route (or on
-    a rider with no route yet), the cheapest first.
+    a rider with no route yet), the cheapest first. Where none has time for
+    it, another visit may step aside (:func:`_swap_in`) when at most
+    :data:`_SWAP_VISITS` are missing (more is an over-full week, or a search
+    cut very short, and the swaps would only cost time).
     """
-    matrix = problem.matrix
-    office = matrix.index(problem.district.office)
-    metres = np.minimum(matrix.metres, UNREACHABLE).astype(np.int64)
     out = dict(plans)
     for v in missing:
-        visit = visits[v]
-        places: list[tuple[int, int, int, int]] = []
-        for k, rider in enumerate(riders):
-            if rider.day_index not in visit.days:
-                continue
-            stops = out[k][0] if k in out else []
-            rows = _rows(matrix, office, stops)
-            ahead, after = rows[:-1], rows[1:]
-            for gate in visit.gates:
-                g = matrix.index(gate)
-                added = metres[ahead, g] + metres[g, after] - metres[ahead, after]
-                best = np.argsort(added, kind="stable")[:_REINSERT_TRIES]
-                places.extend((int(added[i]), k, int(i), gate) for i in best)
-        for _added, k, i, gate in sorted(places):
-            seq = [(x, g) for x, g, _t in out[k][0]] if k in out else []
-            seq.insert(i, (v, gate))
-            timed = _retime(problem, visits, riders[k], seq)
-            if timed is not None:
-                out[k] = timed
-                break
+        if not _insert(problem, riders, visits, out, v) and len(missing) <= _SWAP_VISITS:
+            _swap_in(problem, riders, visits, out, v)
     return out
+
+
+def _cheapest(problem: WeekProblem, stops: Sequence[tuple[int, int, int]], visit: _Visit) -> list[tuple[int, int, int]]:
+    """The :data:`_REINSERT_TRIES` cheapest places for ``visit`` in a route, per gate.
+
+    Each as (metres added, position, gate).
+    """
+    matrix = problem.matrix
+    rows = _rows(matrix, matrix.index(problem.district.office), stops)
+    ahead, after = rows[:-1], rows[1:]
+    out: list[tuple[int, int, int]] = []
+    for gate in visit.gates:
+        g = matrix.index(gate)
+        added = np.minimum(matrix.metres[ahead, g] + matrix.metres[g, after] - matrix.metres[ahead, after], UNREACHABLE)
+        out.extend((int(added[i]), int(i), gate) for i in np.argsort(added, kind="stable")[:_REINSERT_TRIES])
+    return out
+
+
+def _insert(problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, v: int) -> bool:
+    """Put visit ``v`` into ``plans`` at its cheapest place that keeps the route within its limits, if any."""
+    places = [
+        (added, k, i, gate)
+        for k, rider in enumerate(riders)
+        if rider.day_index in visits[v].days and not _full(visits, rider, plans.get(k), visits[v].dwell_s)
+        for added, i, gate in _cheapest(problem, plans[k][0] if k in plans else [], visits[v])
+    ]
+    for _added, k, i, gate in sorted(places):
+        seq = [(x, g) for x, g, _t in plans[k][0]] if k in plans else []
+        seq.insert(i, (v, gate))
+        timed = _retime(problem, visits, riders[k], seq)
+        if timed is not None:
+            plans[k] = timed
+            return True
+    return False
+
+
+def _full(
+    visits: Sequence[_Visit], rider: _Rider, plan: tuple[list[tuple[int, int, int]], int] | None, dwell_s: int
+) -> bool:
+    """Whether a route surely has no time for ``dwell_s`` more: it never waits, and ends closer to its shift's end.
+
+    (A route that waits, for a window or the break, may fit a visit in its
+    wait; the second of slack covers travel times rounded to the second.)
+    """
+    if plan is None or rider.gaps or any(visits[x].windows for x, _gate, _t in plan[0]):
+        return False
+    return rider.end_s - plan[1] + 1 < dwell_s
+
+
+def _swap_in(
+    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, v: int
+) -> bool:
+    """Make room for visit ``v``: visits that may go on another day leave a route near ``v`` for other routes.
+
+    At 1,000 courtyards, balanced, the visits still missing after
+    :func:`_insert` were 13-minute hot spots pinned to a day whose routes near
+    them had no time left, while other days had room. The :data:`_SWAP_ROUTES`
+    routes where ``v`` adds the fewest metres are tried; from each, the
+    visits of more than one day nearest ``v`` leave, one more at a time (up to
+    :data:`_SWAP_OUT`), until ``v`` fits; it is kept if they all fit elsewhere.
+    """
+    matrix = problem.matrix
+    here = matrix.index(visits[v].gates[0])
+    near = sorted(
+        (min(added for added, _i, _gate in _cheapest(problem, plans[k][0], visits[v])), k)
+        for k in plans
+        if riders[k].day_index in visits[v].days
+    )
+    for _added, k in near[:_SWAP_ROUTES]:
+        stops = plans[k][0]
+        movable = sorted(
+            (int(matrix.metres[matrix.index(gate), here]), u) for u, gate, _t in stops if len(visits[u].days) > 1
+        )
+        for n_out in range(1, min(_SWAP_OUT, len(movable)) + 1):
+            leaving = {u for _m, u in movable[:n_out]}
+            kept = [s for s in stops if s[0] not in leaving]
+            rest = [(x, g) for x, g, _t in kept]
+            fitted = (
+                _retime(problem, visits, riders[k], [*rest[:i], (v, gate), *rest[i:]])
+                for _a, i, gate in sorted(_cheapest(problem, kept, visits[v]))
+            )
+            timed = next((t for t in fitted if t is not None), None)
+            if timed is None:
+                continue
+            trial = {**plans, k: timed}
+            if all(_insert(problem, riders, visits, trial, u) for u in sorted(leaving)):
+                plans.update(trial)
+                return True
+            break
+    return False
 
 
 def _as_alternatives(
@@ -1023,8 +1108,11 @@ def _later_trip_costs(riders: Sequence[_Rider], cost: int) -> list[int]:
 
 # what a balance cap gains above the longest out-and-back trip after a capped try lost visits (:func:`_balance_caps`)
 _ROOM_STEP = 0.1
-# places tried on each rider for a visit a repair cut (:func:`_reinsert`)
+# places tried on each rider for a visit a repair cut (:func:`_reinsert`), and routes tried to swap it in
 _REINSERT_TRIES = 2
+_SWAP_ROUTES = 8
+_SWAP_VISITS = 8
+_SWAP_OUT = 3
 
 
 def _balance_caps(
