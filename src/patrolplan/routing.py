@@ -1143,13 +1143,13 @@ def _balance_caps(
     the day's trips to its officers.
 
     No cap is below ``room`` times the longest out-and-back trip: 1 on the
-    first try, :data:`_ROOM_STEP` more after a try that lost visits. On a week
+    first try, :data:`_ROOM_STEP` more after a try that was not kept. On a week
     of long reach (1,000 courtyards, 20 officers a day, where that trip is
     above the average route) a cap of the trip itself left the route to the
     far end no visit on its way, and the capped tries lost visits on every
     seed (the unbalanced plan was kept, longest route 11,216 m); with 10 %
-    room the balanced plan was kept on five seeds of six, longest route about
-    10,000 m. Where the trip itself holds, it evens the officers more (a
+    room (and room made for pinned visits, :func:`_swap_in`) a balanced plan
+    was kept on all six, longest routes 9,941-10,394 m. Where the trip itself holds, it evens the officers more (a
     180-courtyard strip with ten officers a day: 193,680 against 209,930).
     """
     totals = [0] * n_days
