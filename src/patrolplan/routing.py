@@ -1149,8 +1149,9 @@ def _balance_caps(
     far end no visit on its way, and the capped tries lost visits on every
     seed (the unbalanced plan was kept, longest route 11,216 m); with 10 %
     room (and room made for pinned visits, :func:`_swap_in`) a balanced plan
-    was kept on all six, longest routes 9,941-10,394 m. Where the trip itself holds, it evens the officers more (a
-    180-courtyard strip with ten officers a day: 193,680 against 209,930).
+    was kept on all six, longest routes 9,891-10,394 m. Where the trip itself
+    holds, it evens the officers more (a 180-courtyard strip with ten officers
+    a day: 193,680 against 209,930).
     """
     totals = [0] * n_days
     longest_trip = [0] * n_days
