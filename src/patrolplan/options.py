@@ -47,8 +47,14 @@ class PlanOptions:
         Time at an ordinary visit (5 min), at a hot spot (13 min: the
         Koper curve's 11–15 min), and backing up the desk.
     balance_weight
-        How much the longest route of a day may exceed the average (0 = only
-        total distance counts).
+        How much the longest route of a day may exceed the average. Plans are
+        scored by metres plus this weight times each day's imbalance, (busiest
+        officer - average officer) x officers. 0: only total distance counts.
+        1 (the default): a day scores its officers times its longest route, so
+        the planner shortens the longest routes first and rides fewer metres
+        under them. Between 0 and 1: both count. Above 1 the imbalance
+        outweighs the metres themselves (a longer ride for an officer below the
+        busiest lowers the score), so it is not advised.
     rotation_weight
         How strongly a rider avoids last week's street segments (0 = off; the
         default 0.5 halves the week-to-week overlap for about 2 % more riding,
