@@ -768,6 +768,11 @@ def _rows(matrix: TravelMatrix, office: int, stops: Sequence[tuple[int, int, int
     return np.array([office, *(matrix.index(gate) for _v, gate, _t in stops), office], dtype=np.int64)
 
 
+def _ridden(metres: npt.NDArray[Any], rows: npt.NDArray[np.int64]) -> int:
+    """The metres along ``rows`` (:func:`_rows`) in ``metres``: our matrix, or a day's engine profile."""
+    return int(metres[rows[:-1], rows[1:]].sum())
+
+
 # the balanced mode's shares of the limit: the first plan, the capped tries, and the search
 # that keeps each day's longest route and rides less (:func:`_balanced`)
 _FIRST_SHARE = 0.5
@@ -792,8 +797,7 @@ def _day_longest(
     longest = [0] * len(by_day)
     for k, (stops, _end) in plans.items():
         day = riders[k].day_index
-        rows = _rows(matrix, office, stops)
-        longest[day] = max(longest[day], int(by_day[day][rows[:-1], rows[1:]].sum()))
+        longest[day] = max(longest[day], _ridden(by_day[day], _rows(matrix, office, stops)))
     return longest
 
 
@@ -803,8 +807,7 @@ def _balance_score(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assig
     office = matrix.index(problem.district.office)
     loads = {(r.day_index, r.officer): 0 for r in riders}
     for k, (stops, _end) in plans.items():
-        rows = _rows(matrix, office, stops)
-        loads[(riders[k].day_index, riders[k].officer)] += int(matrix.metres[rows[:-1], rows[1:]].sum())
+        loads[(riders[k].day_index, riders[k].officer)] += _ridden(matrix.metres, _rows(matrix, office, stops))
     return sum(loads.values()) + weight * _imbalance(loads)
 
 
@@ -985,8 +988,7 @@ def _share_trips(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigne
     office = matrix.index(problem.district.office)
 
     def metres(stops: list[tuple[int, int, int]]) -> int:
-        rows = _rows(matrix, office, stops)
-        return int(matrix.metres[rows[:-1], rows[1:]].sum())
+        return _ridden(matrix.metres, _rows(matrix, office, stops))
 
     out: _Assigned = {}
     for day in sorted({r.day_index for r in riders}):
