@@ -956,3 +956,46 @@ def test_engine_counts_visits_and_places_not_alternatives() -> None:
     assert engine._visits_per_vehicle(data) == 3.0
     assert engine._num_neighbours(data) == round(engine._SHORT_RUN_NEIGHBOURS * 5 / 4)
     assert engine._num_neighbours(data, long_run=True) == round(engine._LONG_RUN_NEIGHBOURS * 5 / 4)
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.0])
+def test_a_visit_put_back_goes_where_the_planners_score_gains_most(weight: float) -> None:
+    """A visit cut from a route goes back by metres plus the weighted officer imbalance: balanced, to the
+    officer who stays under the day's busiest even if that rides more; by metres alone, to the cheapest
+    place, on the busiest officer's route."""
+    from patrolplan.routing import _balance_score, _insert, _retime, _riders, _visits
+
+    problem, rides, _n = _long_week(per_day=2)
+    problem = WeekProblem(
+        problem.district,
+        problem.staff,
+        WEEK,
+        options=dataclasses.replace(problem.options, balance_weight=weight),
+    )
+    riders_ = _riders(problem, rides)
+    visits, _dropped = _visits(problem, {}, {}, None)
+    metres, row = problem.matrix.metres, problem.matrix.index
+    office = row(problem.district.office)
+    first, second = (k for k, r in enumerate(riders_) if r.day_index == 0)
+    free = [v for v, visit in enumerate(visits) if len(visit.days) > 1]
+    far = sorted(free, key=lambda v: -int(metres[office, row(visits[v].gates[0])]))
+    # the busiest officer rides out to the far end; the other rides a short loop near the office
+    busy, out = far[:6], far[6]
+    near = sorted(free, key=lambda v: int(metres[office, row(visits[v].gates[0])]))[:3]
+
+    def ridden(k: int, vs: Sequence[int]) -> tuple[list[tuple[int, int, int]], int]:
+        timed = _retime(problem, visits, riders_[k], [(v, visits[v].gates[0]) for v in vs])
+        assert timed is not None
+        return timed
+
+    start = {first: ridden(first, busy), second: ridden(second, near)}
+    plans = dict(start)
+    assert _insert(problem, riders_, visits, plans, out)
+    on = next(k for k, (stops, _end) in plans.items() if out in {v for v, _g, _t in stops})
+    assert on == (second if weight else first)
+    # no place on either route (both have time for it) scores lower
+    after = _balance_score(problem, riders_, plans, weight)
+    for k, seq in ((first, busy), (second, near)):
+        for i in range(len(seq) + 1):
+            elsewhere = {**start, k: ridden(k, [*seq[:i], out, *seq[i:]])}
+            assert after <= _balance_score(problem, riders_, elsewhere, weight)

@@ -803,11 +803,7 @@ def _day_longest(
 
 def _balance_score(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned, weight: float) -> float:
     """Metres plus ``weight`` times the officer imbalance: :func:`_score`'s measure, on routes not yet finished."""
-    matrix = problem.matrix
-    office = matrix.index(problem.district.office)
-    loads = {(r.day_index, r.officer): 0 for r in riders}
-    for k, (stops, _end) in plans.items():
-        loads[(riders[k].day_index, riders[k].officer)] += _ridden(matrix.metres, _rows(matrix, office, stops))
+    loads = _loads(problem, riders, plans)
     return sum(loads.values()) + weight * _imbalance(loads)
 
 
@@ -882,14 +878,25 @@ def _cheapest(problem: WeekProblem, stops: Sequence[tuple[int, int, int]], visit
 
 
 def _insert(problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, v: int) -> bool:
-    """Put visit ``v`` into ``plans`` at its cheapest place that keeps the route within its limits, if any."""
-    places = [
-        (added, k, i, gate)
+    """Put visit ``v`` into ``plans`` at its cheapest place that keeps the route within its limits, if any.
+
+    Cheapest by the planner's score (:func:`_added_score`), then by metres.
+    """
+    room = [
+        k
         for k, rider in enumerate(riders)
         if rider.day_index in visits[v].days and not _full(visits, rider, plans.get(k), visits[v].dwell_s)
+    ]
+    if not room:
+        return False
+    weight = problem.options.balance_weight
+    loads = _loads(problem, riders, plans) if weight else {}
+    places = [
+        (_added_score(loads, riders[k], added, weight), added, k, i, gate)
+        for k in room
         for added, i, gate in _cheapest(problem, plans[k][0] if k in plans else [], visits[v])
     ]
-    for _added, k, i, gate in sorted(places):
+    for _score_added, _added, k, i, gate in sorted(places):
         seq = [(x, g) for x, g, _t in plans[k][0]] if k in plans else []
         seq.insert(i, (v, gate))
         timed = _retime(problem, visits, riders[k], seq)
@@ -897,6 +904,31 @@ def _insert(problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Vi
             plans[k] = timed
             return True
     return False
+
+
+def _loads(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned) -> dict[tuple[int, str], int]:
+    """The metres each (day, officer) on duty rides in ``plans``; 0 for one who rides nothing."""
+    matrix = problem.matrix
+    office = matrix.index(problem.district.office)
+    loads = {(r.day_index, r.officer): 0 for r in riders}
+    for k, (stops, _end) in plans.items():
+        loads[(riders[k].day_index, riders[k].officer)] += _ridden(matrix.metres, _rows(matrix, office, stops))
+    return loads
+
+
+def _added_score(loads: Mapping[tuple[int, str], int], rider: _Rider, added: int, weight: float) -> float:
+    """What ``added`` metres on ``rider``'s route add to the score: metres plus ``weight`` times the imbalance.
+
+    The day's imbalance grows by its officers times what the officer's new
+    load passes the day's busiest by, less the metres added: at the default
+    weight a visit costs nothing where it keeps the officer under the day's
+    busiest, and in distance mode (weight 0, no ``loads`` needed) it costs its metres.
+    """
+    if not weight:
+        return float(added)
+    day = [m for (d, _o), m in loads.items() if d == rider.day_index]
+    over = max(0, loads[(rider.day_index, rider.officer)] + added - max(day))
+    return (1.0 - weight) * added + weight * len(day) * over
 
 
 def _full(
