@@ -741,19 +741,23 @@ def _balanced(
         else:
             room += _ROOM_STEP  # caps that cost visits, or metres, leave more room on the next try
     # the same longest route each day, fewer metres: a search capped at each day's longest route
+    # a kept plan that makes every visit holds them all under these caps: require them (a faster search)
     tightened = solve(
         alternatives=alts,
         max_distance=_day_longest(problem, riders, kept, by_day, office),
         time_limit=time_limit * _TIGHTEN_SHARE,
         warm=_as_alternatives(kept, alts, riders, matrix.index),
         trip_costs=_later_trip_costs(riders, trip_cost),
+        required=_made(kept) >= {alt.visit for alt in alts},
     )
     shorter = _share_trips(problem, riders, _repair(problem, riders, visits, alts, tightened))
+    score = _balance_score(problem, riders, shorter, weight)
+    # an officer left idle counts as riding 0 m in the score; on a tie, none who rode is left idle
+    riding = all(a >= b for a, b in zip(_riding(riders, shorter), _riding(riders, kept), strict=True))
     if (
         _stops(shorter) >= _stops(kept)
-        and _balance_score(problem, riders, shorter, weight) <= best
+        and (score < best or (score == best and riding))
         and _balance_score(problem, riders, shorter, 0.0) < _balance_score(problem, riders, kept, 0.0)
-        and all(a >= b for a, b in zip(_riding(riders, shorter), _riding(riders, kept), strict=True))
     ):
         kept = shorter
     return kept
@@ -761,6 +765,11 @@ def _balanced(
 
 def _stops(plans: _Assigned) -> int:
     return sum(len(stops) for stops, _end in plans.values())
+
+
+def _made(plans: _Assigned) -> set[int]:
+    """The visits ``plans`` make (visit indices)."""
+    return {v for stops, _end in plans.values() for v, _gate, _t in stops}
 
 
 def _rows(matrix: TravelMatrix, office: int, stops: Sequence[tuple[int, int, int]]) -> npt.NDArray[np.int64]:
