@@ -999,3 +999,41 @@ def test_a_visit_put_back_goes_where_the_planners_score_gains_most(weight: float
         for i in range(len(seq) + 1):
             elsewhere = {**start, k: ridden(k, [*seq[:i], out, *seq[i:]])}
             assert after <= _balance_score(problem, riders_, elsewhere, weight)
+
+
+def test_the_last_balanced_search_may_idle_an_officer_only_for_a_lower_score() -> None:
+    """The plan of the last balanced search replaces the kept one when it rides less and scores lower, even
+    with an officer left idle; under the same score (the same longest route, at the default weight) it may
+    not idle an officer who rode."""
+    from patrolplan.routing import _balance_score, _retime, _riders, _rides_less, _visits
+
+    problem, rides, _n = _long_week(per_day=3)
+    assert problem.options.balance_weight == 1.0
+    riders_ = _riders(problem, rides)
+    visits, _dropped = _visits(problem, {}, {}, None)
+    a, b, c = (k for k, r in enumerate(riders_) if r.day_index == 0)
+    metres, row = problem.matrix.metres, problem.matrix.index
+    office = row(problem.district.office)
+    free = [v for v, visit in enumerate(visits) if len(visit.days) > 1]
+    x, y, p, *_rest, far = sorted(free, key=lambda v: int(metres[office, row(visits[v].gates[0])]))
+
+    def ridden(k: int, vs: Sequence[int]) -> tuple[list[tuple[int, int, int]], int]:
+        timed = _retime(problem, visits, riders_[k], [(v, visits[v].gates[0]) for v in vs])
+        assert timed is not None
+        return timed
+
+    def score(plans: dict[int, tuple[list[tuple[int, int, int]], int]], weight: float = 1.0) -> float:
+        return _balance_score(problem, riders_, plans, weight)
+
+    # three officers ride: one out to the far end by way of p, two out and back to one near visit each
+    kept = {a: ridden(a, [p, far]), b: ridden(b, [x]), c: ridden(c, [y])}
+    # the same longest route, the two near visits on one officer's route: fewer metres, the same score
+    tie = {a: ridden(a, [p, far]), b: ridden(b, [x, y])}
+    assert score(tie, 0.0) < score(kept, 0.0)
+    assert score(tie) == score(kept)
+    assert not _rides_less(problem, riders_, kept, tie)
+    # the far end straight out and back, p with the near visits: a shorter longest route, a lower score
+    lower = {a: ridden(a, [far]), b: ridden(b, [x, y, p])}
+    assert score(lower, 0.0) < score(kept, 0.0)
+    assert score(lower) < score(kept)
+    assert _rides_less(problem, riders_, kept, lower)
