@@ -707,15 +707,17 @@ def _balanced(
 
     Each capped try caps a route's metres near its day's average officer
     (:func:`_balance_caps`); its plan is kept when it makes as many visits and
-    scores lower in metres plus the weighted officer imbalance (``short``: a
-    week short of search, whose tries get less time, see :data:`_TRIES_SHARE`). A last search
+    scores lower in metres plus the weighted officer imbalance. A last search
     caps each day at the kept plan's longest route that day and keeps what it
-    finds if it rides less and scores no worse (:func:`_rides_less`): at the
-    default weight a day scores its officers times its longest route, so the
-    metres under that route are free to shrink (200 courtyards, 5 s, six
-    seeds: 43,374 m against 44,984 m). When the kept plan makes every visit,
-    the last search requires them all, which PyVRP searches about twice as
-    fast (it skips its moves that insert or remove an optional visit).
+    finds if it rides less and scores lower, or the same with every officer
+    who rode still riding (:func:`_rides_less`): at the default weight a day
+    scores its officers times its longest route, so the metres under that
+    route are free to shrink (200 courtyards, 5 s, six seeds: 43,374 m
+    against 44,984 m). When the kept plan makes every visit, the last search
+    requires them all, which PyVRP searches about twice as fast (it skips its
+    moves that insert or remove an optional visit). A week ``short`` of
+    search gives its tries less time and the last search more
+    (:data:`_TRIES_SHARE`).
     """
     matrix = problem.matrix
     n_days = len(problem.duty_dates)
@@ -728,6 +730,7 @@ def _balanced(
     tries: list[dict[int, set[str]]] = [idle, {}] if idle else [{}]
     best = _balance_score(problem, riders, kept, weight)
     room = 1.0
+    tries_share = _SHORT_TRIES_SHARE if short else _TRIES_SHARE
     for shared in tries:
         settled = _settle_days(first, alts, riders, set(shared))
         second = solve(
@@ -735,7 +738,7 @@ def _balanced(
             max_distance=_balance_caps(
                 first, settled, by_day, office, riders, n_days, weight, idle=shared, trip_cost=trip_cost, room=room
             ),
-            time_limit=time_limit * (_SHORT_TRIES_SHARE if short else _TRIES_SHARE) / len(tries),
+            time_limit=time_limit * tries_share / len(tries),
             warm=warm_balanced,
             trip_costs=_later_trip_costs(riders, trip_cost),
         )
@@ -751,7 +754,7 @@ def _balanced(
     tightened = solve(
         alternatives=alts,
         max_distance=_day_longest(problem, riders, kept, by_day, office),
-        time_limit=time_limit * (1 - _FIRST_SHARE - (_SHORT_TRIES_SHARE if short else _TRIES_SHARE)),
+        time_limit=time_limit * (1 - _FIRST_SHARE - tries_share),
         warm=_as_alternatives(kept, alts, riders, matrix.index),
         trip_costs=_later_trip_costs(riders, trip_cost),
         required=_made(kept) >= {alt.visit for alt in alts},
