@@ -776,13 +776,11 @@ def _rides_less(problem: WeekProblem, riders: Sequence[_Rider], kept: _Assigned,
     of 595,256 m and 868,944 that left two of 72 officer-days idle.
     """
     weight = problem.options.balance_weight
-    score, best = _balance_score(problem, riders, shorter, weight), _balance_score(problem, riders, kept, weight)
+    loads, kept_loads = _loads(problem, riders, shorter), _loads(problem, riders, kept)
+    metres, kept_metres = sum(loads.values()), sum(kept_loads.values())
+    score, best = metres + weight * _imbalance(loads), kept_metres + weight * _imbalance(kept_loads)
     riding = all(a >= b for a, b in zip(_riding(riders, shorter), _riding(riders, kept), strict=True))
-    return (
-        _stops(shorter) >= _stops(kept)
-        and _balance_score(problem, riders, shorter, 0.0) < _balance_score(problem, riders, kept, 0.0)
-        and (score < best or (score == best and riding))
-    )
+    return _stops(shorter) >= _stops(kept) and metres < kept_metres and (score < best or (score == best and riding))
 
 
 def _stops(plans: _Assigned) -> int:
@@ -881,14 +879,14 @@ def _repair(
 def _reinsert(
     problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, missing: Sequence[int]
 ) -> _Assigned:
-    """``plans`` with each of ``missing`` put at its cheapest place (in metres) that keeps a route within its limits.
+    """``plans`` with each of ``missing`` put where it adds least (:func:`_insert`) and a route keeps its limits.
 
     A short or capped search can end with a route over its shift, and cutting
     its tail loses visits that other routes have room for: at 1,000
     courtyards, balanced, 2-8 visits of 1,200, and with them the whole
     balanced plan. A visit is tried on the riders of its days, at each of its
     gates, at the :data:`_REINSERT_TRIES` cheapest places of each route (or on
-    a rider with no route yet), the cheapest first. Where none has time for
+    a rider with no route yet), the least added to the score first. Where none has time for
     it, another visit may step aside (:func:`_swap_in`) when at most
     :data:`_SWAP_VISITS` are missing (more is an over-full week, or a search
     cut very short, and the swaps would only cost time).
