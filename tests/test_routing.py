@@ -569,6 +569,79 @@ def test_a_large_week_with_search_to_spare_is_searched_whole_complete_valid_and_
     assert first.routes == again.routes
 
 
+# by the clock: the default week (balanced: a first solve, capped tries, a last search) and a week split in halves
+@pytest.mark.parametrize("week", ["default", "halves"])
+def test_a_week_searched_by_the_clock_is_complete_and_valid(week: str, tiexi: District, staff: Staff) -> None:
+    """Not repeatable, every solve shares what is left of the limit: the plan still makes every visit
+    and keeps every rule."""
+    if week == "default":
+        problem = WeekProblem(tiexi, staff, WEEK, hot_spots=["Chunhui"])
+        desks, rides, n_visits = desk_days(problem), riders(problem), None
+    else:
+        problem, rides, n_visits = _long_week(5, 180)
+        desks = {}
+    result = plan_routes(problem, desks, rides, time_limit=0.6, seed=3, repeatable=False)
+    assert result.dropped == ()
+    assert verify(problem, result, desks) == []
+    if n_visits is not None:
+        assert sum(len(r.stops) for r in result.routes) == n_visits
+
+
+def test_by_the_clock_each_solve_gets_its_share_of_the_time_left() -> None:
+    """Repeatable, a solve's limit is its share of the whole; by the clock, its share of what is still left
+    (the last takes all of it), and never less than the least a solve gets."""
+    import time
+
+    from patrolplan.routing import _LEAST_SOLVE_S, _Shares
+
+    fixed = _Shares(10.0)
+    assert [fixed.take(share) for share in (0.5, 0.35, 0.15)] == [5.0, 3.5, 1.5]
+    clock = _Shares(10.0, deadline=time.perf_counter() + 2.0)
+    assert 0.9 < clock.take(0.5) <= 1.0  # half of the 2 s left, not half of the 10 s limit
+    assert 0.9 < clock.take(0.25) <= 1.0  # half of what is left: 0.25 of the 0.5 unspent
+    assert 1.8 < clock.take(0.25) <= 2.0  # the last solve: all that is left
+    late = _Shares(10.0, deadline=time.perf_counter() - 1.0)
+    assert late.take(0.5) == _LEAST_SOLVE_S
+
+
+def test_an_engine_search_by_the_clock_stops_at_its_deadline() -> None:
+    """A search phase by the clock stops at its share of the search time or at the deadline, whichever
+    comes first; repeatable, the deadline plays no part."""
+    import time
+
+    from patrolplan import _pyvrp_engine as engine
+
+    now = time.perf_counter()
+    soon = engine._Budget(time_limit=10.0, iterations=0, repeatable=False, deadline=now + 0.05)
+    later = engine._Budget(time_limit=10.0, iterations=0, repeatable=False, deadline=now + 60.0)
+    stop_soon, stop_later = soon.stop(0.5), later.stop(0.5)
+    assert not stop_soon(0.0)  # the first call starts the clock
+    assert not stop_later(0.0)
+    time.sleep(0.1)
+    assert stop_soon(0.0)  # past the deadline
+    assert not stop_later(0.0)  # 5 s, half of the 10 s, not yet
+    repeatable = engine._Budget(time_limit=10.0, iterations=1000, repeatable=True, deadline=now - 1.0)
+    criterion = repeatable.stop(0.5)
+    assert not criterion(0.0)  # by iterations: 500 to go
+
+
+# the full polish's order (OR-Tools' greedy descent) and the quick one's (2-opt)
+@pytest.mark.parametrize("order_of", ["_descent_order", "two_opt"])
+def test_engine_polish_by_the_clock_leaves_the_routes_past_its_deadline(order_of: str) -> None:
+    """Routes reached after the deadline keep their order; before it, they are polished."""
+    import time
+
+    from patrolplan import _pyvrp_engine as engine
+
+    data = _circle_data()
+    crossing = [0, 4, 1, 5, 2, 6, 3, 7]
+    order = getattr(engine, order_of)
+    [(_k, late)] = engine._reordered(data, [[0]], [(0, crossing)], order, time.perf_counter() - 1.0)
+    assert late == crossing
+    [(_k, polished)] = engine._reordered(data, [[0]], [(0, crossing)], order, time.perf_counter() + 60.0)
+    assert pyvrp.Route(data, polished, 0).distance() < pyvrp.Route(data, crossing, 0).distance()
+
+
 def test_a_repair_makes_room_for_a_pinned_visit_by_moving_a_free_one_to_another_day() -> None:
     """A hot spot pinned to a day whose only route is full is not lost: visits that may go on any day
     leave that route for another day's, and the hot spot takes their place."""

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,12 @@ _THIRD_ROUND_FROM_S = 2.0
 _SEARCH_FLOOR = 0.55
 # no search phase is cut by the clock sooner than this (:func:`runtime_cap`)
 _LEAST_CAP_S = 1.0
+# by the clock (not repeatable), no search phase gets less than this
+_LEAST_SEARCH_S = 0.01
+# about how long polishing a route takes (:func:`_polish`: an OR-Tools model each, 0.15-0.27 s for the
+# 60 routes of 1,000 courtyards; :func:`_untangle`: 0.007-0.014 s), kept from a search by the clock
+_POLISH_S_PER_ROUTE = 0.0045
+_UNTANGLE_S_PER_ROUTE = 0.0003
 # a split week's start is inserted in halves (see ``routing``), in about this share of the whole week's time
 _SPLIT_SETUP = 0.7
 # routes this long (visits per vehicle: a whole TSPLIB tour for one rider) search with PyVRP's defaults
@@ -397,8 +404,13 @@ def solve_pyvrp(
     Required visits search about twice as fast: PyVRP then skips its
     insert and remove moves for optional clients.
 
+    By the clock the solve ends by ``time_limit`` from its call: the
+    searches share what the model and start leave, less the polish's
+    time (:func:`_polish_seconds`).
+
     Returns one :class:`EngineRoute` per used vehicle (index into ``vehicles``).
     """
+    deadline = time.perf_counter() + time_limit
     week = _Week(
         seconds,
         metres_by_day,
@@ -421,7 +433,12 @@ def solve_pyvrp(
     # 1.4 s of a 5 s limit counted as 480, 1.6-1.9 s counted as 240 (3.5 s with the neighbours its windows
     # add, :func:`_num_neighbours`); gates are places of their own
     iterations = iterations_for(time_limit, _num_places(data), required=required, long_routes=long_routes, split=halves)
+    hurry = hurried(time_limit, len(alternatives), split=halves)
     budget = _Budget(time_limit, iterations, repeatable)
+    if not repeatable:
+        # by the clock: the searches get what is left once the polish has its time
+        end = deadline - _polish_seconds(len(vehicles), quick=hurry)
+        budget = _Budget(max(_LEAST_SEARCH_S, end - time.perf_counter()), iterations, repeatable, end)
     start = [(k, list(stops)) for k, stops in warm if stops]
     with warnings.catch_warnings():
         # with optional visits, a week that cannot hold them all is expected (PyVRP
@@ -433,27 +450,41 @@ def solve_pyvrp(
             plan = _portfolio(data, members, start, budget, seed)
         else:
             plan = _search(data, members, start, budget, 1.0, seed)
-    if hurried(time_limit, len(alternatives), split=halves):
+    if hurry:
         plan = _untangle(data, members, plan)
     else:
-        plan = _polish(data, members, plan)
+        plan = _polish(data, members, plan, deadline=None if repeatable else deadline)
     return _engine_routes(data, members, plan)
+
+
+def _polish_seconds(n_vehicles: int, *, quick: bool) -> float:
+    """About how long polishing this many routes takes: :func:`_polish`, or ``quick``, :func:`_untangle`."""
+    return n_vehicles * (_UNTANGLE_S_PER_ROUTE if quick else _POLISH_S_PER_ROUTE)
 
 
 @dataclass(frozen=True)
 class _Budget:
-    """A solve's budget: iterations (repeatable) or the clock, shared among its phases."""
+    """A solve's budget: iterations (repeatable) or the clock, shared among its phases.
+
+    By the clock, ``time_limit`` is what the searches share, and no phase
+    runs past ``deadline`` (a :func:`time.perf_counter` time): the last phase
+    gets what the others' setups left of it.
+    """
 
     time_limit: float
     iterations: int
     repeatable: bool
+    deadline: float | None = None
 
     def stop(self, share: float, iterations: int | None = None) -> Any:
         """Stop after ``iterations`` (by default ``share`` of the budget's); by the clock, at ``share`` of the limit."""
         if self.repeatable:
             its = MaxIterations(max(1, int(share * self.iterations) if iterations is None else iterations))
             return MultipleCriteria([its, MaxRuntime(runtime_cap(share * self.time_limit))])
-        return MaxRuntime(share * self.time_limit)
+        seconds = share * self.time_limit
+        if self.deadline is not None:
+            seconds = min(seconds, self.deadline - time.perf_counter())
+        return MaxRuntime(max(_LEAST_SEARCH_S, seconds))
 
 
 def _split_search(
@@ -666,7 +697,9 @@ def _search(
     return _as_plan(best, members)
 
 
-def _polish(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Plan) -> Plan:
+def _polish(
+    data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Plan, *, deadline: float | None = None
+) -> Plan:
     """Each route's own order improved by OR-Tools' local search, kept where it rides shorter and still fits.
 
     PyVRP's default operators move or swap one or two visits, or swap the tails of two
@@ -676,9 +709,10 @@ def _polish(data: pyvrp.ProblemData, members: Sequence[Sequence[int]], plan: Pla
     week's metres came off this way in 0.16 s for 60 routes. OR-Tools'
     greedy descent ends by itself, so the result repeats. A reordered route
     is kept only if PyVRP finds it feasible (shift, time windows, distance
-    cap) and shorter.
+    cap) and shorter. By the clock, routes still to polish at ``deadline``
+    (a :func:`time.perf_counter` time) stay as they are.
     """
-    return _reordered(data, members, plan, _descent_order)
+    return _reordered(data, members, plan, _descent_order, deadline)
 
 
 def _reordered(
@@ -686,18 +720,21 @@ def _reordered(
     members: Sequence[Sequence[int]],
     plan: Plan,
     order_of: Callable[[npt.NDArray[np.int64], Sequence[int]], list[int] | None],
+    deadline: float | None = None,
 ) -> Plan:
     """Each route of three or more stops in ``order_of``'s order, where PyVRP finds it feasible and shorter.
 
     ``order_of`` takes the route's metres (office at 0) and its stops' sites,
     and gives a new order as positions into those sites (``None``: none found).
+    Routes reached after ``deadline`` (a :func:`time.perf_counter` time) keep their order.
     """
     type_of = _type_of(members)
     out: Plan = []
     for k, stops in plan:
         vehicle_type = type_of[k]
         metres = np.asarray(data.distance_matrix(data.vehicle_type(vehicle_type).profile))
-        if len(stops) < 3 or (found := order_of(metres, [data.client(c).location for c in stops])) is None:
+        late = deadline is not None and time.perf_counter() > deadline
+        if late or len(stops) < 3 or (found := order_of(metres, [data.client(c).location for c in stops])) is None:
             out.append((k, stops))
             continue
         order = [stops[p] for p in found]

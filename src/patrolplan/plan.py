@@ -216,7 +216,10 @@ def plan_week(problem: WeekProblem, *, params: SolveParams | None = None) -> Pla
     """Plan one week: desks (CP-SAT), roster (CP-SAT), then routes (OR-Tools routing).
 
     The time limit is shared: a tenth each for the desk and the roster, the
-    rest for the routes.
+    rest for the routes. Repeatable (the default), the routes get a fixed 0.8
+    of the limit and every search stops by its work budget; by the clock
+    (``params.repeatable`` false), they get what the desk and roster left,
+    and every search shares it so that the week is planned within the limit.
 
     Raises
     ------
@@ -256,9 +259,11 @@ def _plan(
         desk_map = {d: c for d, c in desk_map.items() if d >= first_day}
     officers = {d: roster.officers(d) for d in problem.duty_dates if first_day is None or d >= first_day}
     done = Counter(s.courtyard for r in kept_routes for s in r.stops if s.purpose == "patrol")
-    # the routes get a fixed share of the limit (not what the desk and roster left over),
-    # so how busy the machine is never changes the search budget, nor the plan
+    # repeatable, the routes get a fixed share of the limit (not what the desk and roster left over),
+    # so how busy the machine is never changes the search budget, nor the plan; by the clock, what is left
     remaining = max(0.5, 0.8 * limit)
+    if not params.repeatable:
+        remaining = max(0.5, limit - (time.perf_counter() - started))
     result = plan_routes(
         problem,
         desk_map,

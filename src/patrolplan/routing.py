@@ -59,6 +59,10 @@ _DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it
 # cut short, it leaves visits out and the plan would depend on the machine's speed
 _INSERTION_CAP_S = 30.0
 _DAY_S = 24 * 3600
+# by the clock (not repeatable): the share of the limit kept for building the plans after the search,
+# and the least a solve gets
+_AFTER_SEARCH_SHARE = 0.02
+_LEAST_SOLVE_S = 0.05
 # a week with time windows or lunch inside the routes and fewer visits than this also runs OR-Tools'
 # exact model (0.1-0.8 s on the default district) and keeps the better plan: on its three whole-day
 # routes around lunch OR-Tools rode 11,235 m against PyVRP's 11,328 m at 5 s. On larger weeks that
@@ -410,6 +414,7 @@ def plan_routes(
     InfeasibleWeekError
         If there is no rider at all or the solver finds no plan.
     """
+    started = time.perf_counter()
     riders = _riders(problem, officers)
     if not riders:
         msg = f"week {problem.week}: no patrol officer rides on any duty day; check the roster and leave"
@@ -474,7 +479,6 @@ def plan_routes(
     # it is no candidate of its own; on a small week OR-Tools' exact plan is one instead.
     from patrolplan._pyvrp_engine import start_in_halves
 
-    started = time.perf_counter()
     relaxed = any(v.windows for v in visits) or any(r.gaps for r in riders)
     try:
         start: _Assigned = {}
@@ -495,8 +499,10 @@ def plan_routes(
         candidates.append(
             _build_result(problem, riders, visits, ortools(time_limit), impossible, list(dropped), "ortools")
         )
-    # a whole-budget (not repeatable) search gets what the insertion left of the limit
-    left = time_limit if repeatable else max(0.2, time_limit - (time.perf_counter() - started))
+    # a whole-budget (not repeatable) search gets what the insertion left of the limit, less the time
+    # to build the plans after it
+    spent = time.perf_counter() - started
+    left = time_limit if repeatable else max(_LEAST_SOLVE_S, (1.0 - _AFTER_SEARCH_SHARE) * time_limit - spent)
     plans = _solve_with_pyvrp(
         problem,
         riders,
@@ -643,6 +649,7 @@ def _solve_with_pyvrp(
         by_day.append(base if surcharge is None else base + np.rint(weight * surcharge).astype(np.int64))
     # identical days share one routing profile (PyVRP searches faster on fewer profiles)
     profiles = by_day if any(m is not base for m in by_day) else [base]
+    shares = _Shares(time_limit, None if repeatable else time.perf_counter() + time_limit)
     vehicles = [(r.day_index, r.start_s, r.end_s) for r in riders]
     office = matrix.index(problem.district.office)
     if not alts:
@@ -666,14 +673,38 @@ def _solve_with_pyvrp(
     first = solve(
         alternatives=alts,
         max_distance=None,
-        time_limit=time_limit * (_FIRST_SHARE if balance else 1.0),
+        time_limit=shares.take(_FIRST_SHARE if balance else 1.0),
         warm=warm,
         required=required,
     )
     if balance:
         short = splits(len(visits), len(riders), n_days, time_limit)
-        return _balanced(problem, riders, visits, alts, first, solve, by_day, office, time_limit, short=short)
+        return _balanced(problem, riders, visits, alts, first, solve, by_day, office, shares, short=short)
     return _share_trips(problem, riders, _repair(problem, riders, visits, alts, first))
+
+
+@dataclass
+class _Shares:
+    """The routing limit, shared among PyVRP's solves as they run in turn.
+
+    Repeatable, each solve gets its share of ``time_limit`` (its iteration
+    budget is sized from it). By the clock (a ``deadline``, a
+    :func:`time.perf_counter` time) each gets its share of the time still
+    left, so the setups and repairs between the solves do not push the last
+    one past the limit.
+    """
+
+    time_limit: float
+    deadline: float | None = None
+    unspent: float = 1.0
+
+    def take(self, share: float) -> float:
+        """Seconds for the next solve, which takes ``share`` of the limit."""
+        if self.deadline is None:
+            return self.time_limit * share
+        seconds = (self.deadline - time.perf_counter()) * share / max(share, self.unspent)
+        self.unspent -= share
+        return max(_LEAST_SOLVE_S, seconds)
 
 
 def _balance_fits(time_limit: float, n_alternatives: int) -> bool:
@@ -699,7 +730,7 @@ def _balanced(
     solve: Callable[..., Any],
     by_day: Sequence[npt.NDArray[np.int64]],
     office: int,
-    time_limit: float,
+    shares: _Shares,
     *,
     short: bool = False,
 ) -> _Assigned:
@@ -738,7 +769,7 @@ def _balanced(
             max_distance=_balance_caps(
                 first, settled, by_day, office, riders, n_days, weight, idle=shared, trip_cost=trip_cost, room=room
             ),
-            time_limit=time_limit * tries_share / len(tries),
+            time_limit=shares.take(tries_share / len(tries)),
             warm=warm_balanced,
             trip_costs=_later_trip_costs(riders, trip_cost),
         )
@@ -754,7 +785,7 @@ def _balanced(
     tightened = solve(
         alternatives=alts,
         max_distance=_day_longest(problem, riders, kept, by_day, office),
-        time_limit=time_limit * (1 - _FIRST_SHARE - tries_share),
+        time_limit=shares.take(1 - _FIRST_SHARE - tries_share),
         warm=_as_alternatives(kept, alts, riders, matrix.index),
         trip_costs=_later_trip_costs(riders, trip_cost),
         required=_made(kept) >= {alt.visit for alt in alts},
