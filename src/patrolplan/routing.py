@@ -59,9 +59,10 @@ _DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it
 # cut short, it leaves visits out and the plan would depend on the machine's speed
 _INSERTION_CAP_S = 30.0
 _DAY_S = 24 * 3600
-# by the clock (not repeatable): the share of the limit kept for building the plans after the search,
-# and the least a solve gets
-_AFTER_SEARCH_SHARE = 0.02
+# by the clock (not repeatable): the time kept for repairing and building the plans after the search,
+# per visit (about 0.1 s at 1,200 visits: the repairs, then each candidate's routes and paths), and the
+# least a solve gets
+_AFTER_SEARCH_S_PER_VISIT = 0.0001
 _LEAST_SOLVE_S = 0.05
 # a week with time windows or lunch inside the routes and fewer visits than this also runs OR-Tools'
 # exact model (0.1-0.8 s on the default district) and keeps the better plan: on its three whole-day
@@ -502,7 +503,8 @@ def plan_routes(
     # a whole-budget (not repeatable) search gets what the insertion left of the limit, less the time
     # to build the plans after it
     spent = time.perf_counter() - started
-    left = time_limit if repeatable else max(_LEAST_SOLVE_S, (1.0 - _AFTER_SEARCH_SHARE) * time_limit - spent)
+    after = _AFTER_SEARCH_S_PER_VISIT * len(visits)
+    left = time_limit if repeatable else max(_LEAST_SOLVE_S, time_limit - spent - after)
     plans = _solve_with_pyvrp(
         problem,
         riders,
