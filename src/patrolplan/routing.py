@@ -453,9 +453,7 @@ def plan_routes(
                 f"on its days; widen a window or change the shifts"
             )
 
-    def ortools(
-        limit: float, *, first_only: bool = False, relaxed: bool = False, deadline: float | None = None
-    ) -> _Assigned:
+    def ortools(limit: float, *, first_only: bool = False, relaxed: bool = False) -> _Assigned:
         return _solve_with_ortools(
             problem,
             riders,
@@ -465,14 +463,10 @@ def plan_routes(
             time_limit=limit,
             first_only=first_only,
             relaxed=relaxed,
-            deadline=deadline,
         )
 
-    after = _AFTER_SEARCH_S_PER_VISIT * len(visits)
     if engine == "ortools":
-        # the greedy descent ends by itself on a small week; on a large one the limit stops it, counted from the call
-        plans = ortools(time_limit, deadline=started + time_limit - after)
-        return _build_result(problem, riders, visits, plans, impossible, dropped, "ortools")
+        return _build_result(problem, riders, visits, ortools(time_limit), impossible, dropped, "ortools")
     # PyVRP, warm-started from OR-Tools' cheapest insertion: on large weeks PyVRP's own
     # random start needs most of a short budget just to become feasible. Both stop by
     # work, not by the clock (the insertion ends by itself, PyVRP after an iteration
@@ -509,6 +503,7 @@ def plan_routes(
     # a whole-budget (not repeatable) search gets what the insertion left of the limit, less the time
     # to build the plans after it
     spent = time.perf_counter() - started
+    after = _AFTER_SEARCH_S_PER_VISIT * len(visits)
     left = time_limit if repeatable else max(_LEAST_SOLVE_S, time_limit - spent - after)
     plans = _solve_with_pyvrp(
         problem,
@@ -1294,12 +1289,8 @@ def _solve_with_ortools(
     time_limit: float,
     first_only: bool = False,
     relaxed: bool = False,
-    deadline: float | None = None,
 ) -> _Assigned:
     """Solve with OR-Tools; ``first_only`` stops at the first solution (a warm start for PyVRP).
-
-    The search stops by itself or after ``time_limit``, or at ``deadline`` (a
-    :func:`time.perf_counter` time, once the model is built) if that comes first.
 
     ``relaxed`` leaves out time windows and the lunch break (each rider has its
     working time, from a clock that starts at 0): a start for PyVRP, which then
@@ -1380,8 +1371,7 @@ def _solve_with_ortools(
         for k in range(len(riders)):
             dist_dim.SetCumulVarSoftUpperBound(routing.End(k), target, coeff)
 
-    seconds = time_limit if deadline is None else min(time_limit, deadline - time.perf_counter())
-    solution = routing.SolveWithParameters(_search_params(seconds, first_only=first_only))
+    solution = routing.SolveWithParameters(_search_params(time_limit, first_only=first_only))
     if solution is None:
         msg = (
             f"week {problem.week}: the routing solver found no plan within {time_limit:g} s "
