@@ -43,6 +43,7 @@ Run::
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 200 1000 --budgets 30 --seeds 3
     PYTHONPATH=src python benchmarks/bench_routing.py --instances streets200 streets1000 --budgets 1 5 --seeds 9
     PYTHONPATH=src python benchmarks/bench_routing.py --instances 200 1000 --budgets 5 --seeds 6 --balanced
+    PYTHONPATH=src python benchmarks/bench_routing.py --instances 1000 --budgets 5 --seeds 6 --balanced --clock
 """
 
 from __future__ import annotations
@@ -429,14 +430,25 @@ def run(
     }  # fmt: skip
 
 
-def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: float, seeds: int, first: int = 0) -> None:
-    """PyVRP and ours (repeatable) over seeds first.. (``seeds`` of them): one run's ratio is within their spread."""
+def seeds_row(
+    name: str,
+    p: WeekProblem,
+    vs: list[V],
+    per_day: int,
+    budget: float,
+    seeds: int,
+    first: int = 0,
+    *,
+    repeatable: bool = True,
+) -> None:
+    """PyVRP and ours (``repeatable``, or by the clock) over seeds first.. (``seeds`` of them): one run's ratio
+    is within their spread."""
     single = (p, vs, per_day, budget)
     cells = []
     runs = []
     for label, fn in (
         ("PyVRP", functools.partial(plain_pyvrp, *single)),
-        ("ours", functools.partial(ours, *single, "pyvrp", True)),
+        ("ours", functools.partial(ours, *single, "pyvrp", repeatable)),
     ):
         rs = [run(f"{label} seed {k}", functools.partial(fn, seed=k), p, vs, 1) for k in range(first, first + seeds)]
         runs.append(rs)
@@ -453,8 +465,18 @@ def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: floa
     print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {ratio} |", flush=True)
 
 
-def balanced_seeds_row(name: str, district: District, per_day: int, budget: float, seeds: int, first: int = 0) -> None:
-    """Balanced mode over seeds: ours (balance 1) and PyVRP capped at our longest route, by total and by our score."""
+def balanced_seeds_row(
+    name: str,
+    district: District,
+    per_day: int,
+    budget: float,
+    seeds: int,
+    first: int = 0,
+    *,
+    repeatable: bool = True,
+) -> None:
+    """Balanced mode over seeds: ours (balance 1; ``repeatable``, or by the clock) and PyVRP capped at our longest
+    route, by total and by our score."""
     p1 = problem_for(single_gate(district), per_day)
     pb = problem_for(single_gate(district), per_day, balance=1.0)
     vs = visits_of(p1)
@@ -462,7 +484,7 @@ def balanced_seeds_row(name: str, district: District, per_day: int, budget: floa
     for k in range(first, first + seeds):
         o = run(
             f"ours balanced seed {k}",
-            functools.partial(ours, pb, vs, per_day, budget, "pyvrp", True, seed=k),
+            functools.partial(ours, pb, vs, per_day, budget, "pyvrp", repeatable, seed=k),
             pb,
             vs,
             1,
@@ -500,6 +522,7 @@ def main() -> None:
     ap.add_argument(
         "--officers", type=int, default=None, help="officers a day, not the instance's (fewer: an over-full week)"
     )
+    ap.add_argument("--clock", action="store_true", help="with --seeds: ours by the clock, not repeatable")
     a = ap.parse_args()
     weeks = [(name, district, a.officers or per_day) for name, district, per_day in instances(a.instances)]
     if a.seeds and a.balanced:
@@ -510,18 +533,18 @@ def main() -> None:
         print("|---|---:|---|---|---:|---:|")
         for name, district, per_day in weeks:
             for b in a.budgets:
-                balanced_seeds_row(name, district, per_day, b, a.seeds, a.first_seed)
+                balanced_seeds_row(name, district, per_day, b, a.seeds, a.first_seed, repeatable=not a.clock)
         return
     if a.seeds:
         print(
             f"| instance | budget s | PyVRP, seeds {a.first_seed}.. (total m) "
-            "| ours, repeatable, same seeds | ratio of means |"
+            f"| ours, {'by the clock' if a.clock else 'repeatable'}, same seeds | ratio of means |"
         )
         print("|---|---:|---|---|---:|")
         for name, district, per_day in weeks:
             p1 = problem_for(single_gate(district), per_day)
             for b in a.budgets:
-                seeds_row(name, p1, visits_of(p1), per_day, b, a.seeds, a.first_seed)
+                seeds_row(name, p1, visits_of(p1), per_day, b, a.seeds, a.first_seed, repeatable=not a.clock)
         return
     if a.balanced:
         print(
