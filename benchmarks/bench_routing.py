@@ -430,61 +430,53 @@ def run(
     }  # fmt: skip
 
 
-def seeds_row(
-    name: str,
-    p: WeekProblem,
-    vs: list[V],
-    per_day: int,
-    budget: float,
-    seeds: int,
-    first: int = 0,
-    *,
-    repeatable: bool = True,
-) -> None:
-    """PyVRP and ours (``repeatable``, or by the clock) over seeds first.. (``seeds`` of them): one run's ratio
-    is within their spread."""
+@dataclasses.dataclass(frozen=True)
+class SeedRuns:
+    """The seeds of a seed row (``count`` of them from ``first``), and whether ours repeats or runs by the clock."""
+
+    count: int
+    first: int = 0
+    repeatable: bool = True
+
+    @property
+    def seeds(self) -> range:
+        return range(self.first, self.first + self.count)
+
+
+def seeds_row(name: str, p: WeekProblem, vs: list[V], per_day: int, budget: float, seeds: SeedRuns) -> None:
+    """PyVRP and ours over seeds: one run's ratio is within their spread."""
     single = (p, vs, per_day, budget)
     cells = []
     runs = []
     for label, fn in (
         ("PyVRP", functools.partial(plain_pyvrp, *single)),
-        ("ours", functools.partial(ours, *single, "pyvrp", repeatable)),
+        ("ours", functools.partial(ours, *single, "pyvrp", seeds.repeatable)),
     ):
-        rs = [run(f"{label} seed {k}", functools.partial(fn, seed=k), p, vs, 1) for k in range(first, first + seeds)]
+        rs = [run(f"{label} seed {k}", functools.partial(fn, seed=k), p, vs, 1) for k in seeds.seeds]
         runs.append(rs)
         totals = ", ".join(f"{r['total']:,}" + ("" if r["ok"] else " ⚠") for r in rs)
         walls = ", ".join(f"{r['wall']:.1f}" for r in rs)
         cells.append(f"{totals} (mean {statistics.mean(r['total'] for r in rs):,.0f}; wall {walls} s)")
     ratio = f"{statistics.mean(r['total'] for r in runs[1]) / statistics.mean(r['total'] for r in runs[0]):.3f}"
     # a plan that breaks a rule is not comparable: the ratio again over the seeds where both plans are valid
-    valid = [k for k in range(seeds) if runs[0][k]["ok"] and runs[1][k]["ok"]]
-    if valid and len(valid) < seeds:
+    valid = [k for k in range(seeds.count) if runs[0][k]["ok"] and runs[1][k]["ok"]]
+    if valid and len(valid) < seeds.count:
         theirs = statistics.mean(runs[0][k]["total"] for k in valid)
         mine = statistics.mean(runs[1][k]["total"] for k in valid)
         ratio += f" (on the {len(valid)} seeds valid in both: {mine / theirs:.3f})"
     print(f"| {name} | {budget:g} | {cells[0]} | {cells[1]} | {ratio} |", flush=True)
 
 
-def balanced_seeds_row(
-    name: str,
-    district: District,
-    per_day: int,
-    budget: float,
-    seeds: int,
-    first: int = 0,
-    *,
-    repeatable: bool = True,
-) -> None:
-    """Balanced mode over seeds: ours (balance 1; ``repeatable``, or by the clock) and PyVRP capped at our longest
-    route, by total and by our score."""
+def balanced_seeds_row(name: str, district: District, per_day: int, budget: float, seeds: SeedRuns) -> None:
+    """Balanced mode over seeds: ours (balance 1) and PyVRP capped at our longest route, by total and by our score."""
     p1 = problem_for(single_gate(district), per_day)
     pb = problem_for(single_gate(district), per_day, balance=1.0)
     vs = visits_of(p1)
     mine, theirs = [], []
-    for k in range(first, first + seeds):
+    for k in seeds.seeds:
         o = run(
             f"ours balanced seed {k}",
-            functools.partial(ours, pb, vs, per_day, budget, "pyvrp", repeatable, seed=k),
+            functools.partial(ours, pb, vs, per_day, budget, "pyvrp", seeds.repeatable, seed=k),
             pb,
             vs,
             1,
@@ -525,6 +517,7 @@ def main() -> None:
     ap.add_argument("--clock", action="store_true", help="with --seeds: ours by the clock, not repeatable")
     a = ap.parse_args()
     weeks = [(name, district, a.officers or per_day) for name, district, per_day in instances(a.instances)]
+    seed_runs = SeedRuns(a.seeds, a.first_seed, repeatable=not a.clock)
     if a.seeds and a.balanced:
         print(
             f"| instance | budget s | PyVRP capped at our longest route, seeds {a.first_seed}.. (total + officer "
@@ -533,7 +526,7 @@ def main() -> None:
         print("|---|---:|---|---|---:|---:|")
         for name, district, per_day in weeks:
             for b in a.budgets:
-                balanced_seeds_row(name, district, per_day, b, a.seeds, a.first_seed, repeatable=not a.clock)
+                balanced_seeds_row(name, district, per_day, b, seed_runs)
         return
     if a.seeds:
         print(
@@ -544,7 +537,7 @@ def main() -> None:
         for name, district, per_day in weeks:
             p1 = problem_for(single_gate(district), per_day)
             for b in a.budgets:
-                seeds_row(name, p1, visits_of(p1), per_day, b, a.seeds, a.first_seed, repeatable=not a.clock)
+                seeds_row(name, p1, visits_of(p1), per_day, b, seed_runs)
         return
     if a.balanced:
         print(
