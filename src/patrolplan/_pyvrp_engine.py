@@ -434,8 +434,9 @@ def solve_pyvrp(
     # add, :func:`_num_neighbours`); gates are places of their own
     iterations = iterations_for(time_limit, _num_places(data), required=required, long_routes=long_routes, split=halves)
     hurry = hurried(time_limit, len(alternatives), split=halves)
-    budget = _Budget(time_limit, iterations, repeatable)
-    if not repeatable:
+    if repeatable:
+        budget = _Budget(time_limit, iterations, repeatable)
+    else:
         # by the clock: the searches get what is left once the polish has its time
         end = deadline - _polish_seconds(len(vehicles), quick=hurry)
         budget = _Budget(max(_LEAST_SEARCH_S, end - time.perf_counter()), iterations, repeatable, end)
