@@ -646,7 +646,8 @@ def test_a_repair_makes_room_for_a_pinned_visit_by_moving_a_free_one_to_another_
     """A hot spot pinned to a day whose only route is full is not lost: visits that may go on any day
     leave that route for another day's, and the hot spot takes their place."""
     from patrolplan import _pyvrp_engine as engine
-    from patrolplan.routing import _repair, _retime, _riders, _visits
+    from patrolplan._repair import repair, retime
+    from patrolplan.routing import _riders, _visits
 
     problem, rides, _n = _long_week(per_day=1)
     riders_ = _riders(problem, rides)
@@ -656,7 +657,7 @@ def test_a_repair_makes_room_for_a_pinned_visit_by_moving_a_free_one_to_another_
     free = [v for v, visit in enumerate(visits) if len(visit.days) > 1]
 
     def ridden(vs: Sequence[int]) -> tuple[list[tuple[int, int, int]], int] | None:
-        return _retime(problem, visits, riders_[0], [(v, visits[v].gates[0]) for v in vs])
+        return retime(problem, visits, riders_[0], [(v, visits[v].gates[0]) for v in vs])
 
     # visits of any day on the first day's one rider while they fit, leaving no time for the hot spot
     loaded: list[int] = []
@@ -671,14 +672,14 @@ def test_a_repair_makes_room_for_a_pinned_visit_by_moving_a_free_one_to_another_
     alts.append(engine.Alternative(hot, row(visits[hot].gates[0]), 0, visits[hot].dwell_s, None))
     # the hot spot last: the route is over its shift, and the repair cuts the hot spot
     full = engine.EngineRoute(vehicle=0, stops=tuple((a, 0) for a in range(len(alts))), end_s=0)
-    repaired = _repair(problem, riders_, visits, alts, [full])
+    repaired = repair(problem, riders_, visits, alts, [full])
     made = Counter(v for stops, _end in repaired.values() for v, _gate, _t in stops)
     assert made == Counter([*free, hot])
     assert hot in {v for v, _gate, _t in repaired[0][0]}  # on its own day
     assert any(riders_[k].day_index != 0 for k in repaired)  # free visits moved to another day
     for k, (stops, end) in repaired.items():
         assert all(riders_[k].day_index in visits[v].days for v, _gate, _t in stops)
-        assert _retime(problem, visits, riders_[k], [(v, gate) for v, gate, _t in stops]) == (stops, end)
+        assert retime(problem, visits, riders_[k], [(v, gate) for v, gate, _t in stops]) == (stops, end)
 
 
 def test_balance_evens_a_week_whose_far_end_is_a_long_trip() -> None:
@@ -724,14 +725,15 @@ def test_a_large_week_is_split_only_while_its_search_is_short_for_its_size() -> 
 def test_a_split_weeks_start_is_inserted_in_halves_that_hold_every_visit() -> None:
     """The start of a split week: each day's riders and the visits cut in two along the strip, every visit
     placed once by a rider of its own half; a day with a single rider is not cut."""
-    from patrolplan.routing import _insert_in_parts, _Nodes, _riders, _visits, _week_halves
+    from patrolplan._week_model import Nodes
+    from patrolplan.routing import _insert_in_parts, _riders, _visits, _week_halves
 
     problem, rides, n_visits = _long_week()
     riders_ = _riders(problem, rides)
     visits, dropped = _visits(problem, {}, {}, None)
     assert not dropped
     assert len(visits) == n_visits
-    nodes = _Nodes.of(problem, visits)
+    nodes = Nodes.of(problem, visits)
     parts = _week_halves(problem, riders_, nodes)
     assert sorted(k for ks, _vs in parts for k in ks) == list(range(len(riders_)))
     assert sorted(v for _ks, vs in parts for v in vs) == list(range(len(visits)))
@@ -751,7 +753,8 @@ def test_a_repair_puts_what_it_cuts_on_a_route_with_room() -> None:
     """An engine route over its shift is shortened, and each visit cut goes to a rider of its own day with
     room: nothing is lost that fits elsewhere, and every route keeps its shift."""
     from patrolplan import _pyvrp_engine as engine
-    from patrolplan.routing import _repair, _retime, _riders, _visits
+    from patrolplan._repair import repair, retime
+    from patrolplan.routing import _riders, _visits
 
     problem, rides, _n = _long_week()
     riders_ = _riders(problem, rides)
@@ -761,14 +764,14 @@ def test_a_repair_puts_what_it_cuts_on_a_route_with_room() -> None:
     free = [v for v, visit in enumerate(visits) if len(visit.days) > 1][:40]
     alts = [engine.Alternative(v, row(visits[v].gates[0]), None, visits[v].dwell_s, None) for v in free]
     too_long = engine.EngineRoute(vehicle=0, stops=tuple((a, 0) for a in range(len(alts))), end_s=0)
-    repaired = _repair(problem, riders_, visits, alts, [too_long])
+    repaired = repair(problem, riders_, visits, alts, [too_long])
     made = Counter(v for stops, _end in repaired.values() for v, _gate, _t in stops)
     assert made == Counter(free)
     assert len(repaired[0][0]) < len(free)  # the first rider was cut short ...
     assert len(repaired) > 1  # ... and the rest went to riders with room
     for k, (stops, end) in repaired.items():
         assert all(riders_[k].day_index in visits[v].days for v, _gate, _t in stops)
-        assert _retime(problem, visits, riders_[k], [(v, gate) for v, gate, _t in stops]) == (stops, end)
+        assert retime(problem, visits, riders_[k], [(v, gate) for v, gate, _t in stops]) == (stops, end)
         assert end <= riders_[k].end_s
 
 
@@ -1036,7 +1039,8 @@ def test_a_visit_put_back_goes_where_the_planners_score_gains_most(weight: float
     """A visit cut from a route goes back by metres plus the weighted officer imbalance: balanced, to the
     officer who stays under the day's busiest even if that rides more; by metres alone, to the cheapest
     place, on the busiest officer's route."""
-    from patrolplan.routing import _balance_score, _insert, _retime, _riders, _visits
+    from patrolplan._repair import insert, retime
+    from patrolplan.routing import _balance_score, _riders, _visits
 
     problem, rides, _n = _long_week(per_day=2)
     problem = WeekProblem(
@@ -1057,13 +1061,13 @@ def test_a_visit_put_back_goes_where_the_planners_score_gains_most(weight: float
     near = sorted(free, key=lambda v: int(metres[office, row(visits[v].gates[0])]))[:3]
 
     def ridden(k: int, vs: Sequence[int]) -> tuple[list[tuple[int, int, int]], int]:
-        timed = _retime(problem, visits, riders_[k], [(v, visits[v].gates[0]) for v in vs])
+        timed = retime(problem, visits, riders_[k], [(v, visits[v].gates[0]) for v in vs])
         assert timed is not None
         return timed
 
     start = {first: ridden(first, busy), second: ridden(second, near)}
     plans = dict(start)
-    assert _insert(problem, riders_, visits, plans, out)
+    assert insert(problem, riders_, visits, plans, out)
     on = next(k for k, (stops, _end) in plans.items() if out in {v for v, _g, _t in stops})
     assert on == (second if weight else first)
     # no place on either route (both have time for it) scores lower
@@ -1078,7 +1082,8 @@ def test_the_last_balanced_search_may_idle_an_officer_only_for_a_lower_score() -
     """The plan of the last balanced search replaces the kept one when it rides less and scores lower, even
     with an officer left idle; under the same score (the same longest route, at the default weight) it may
     not idle an officer who rode."""
-    from patrolplan.routing import _balance_score, _retime, _riders, _rides_less, _visits
+    from patrolplan._repair import retime
+    from patrolplan.routing import _balance_score, _riders, _rides_less, _visits
 
     problem, rides, _n = _long_week(per_day=3)
     assert problem.options.balance_weight == 1.0
@@ -1091,7 +1096,7 @@ def test_the_last_balanced_search_may_idle_an_officer_only_for_a_lower_score() -
     x, y, p, *_rest, far = sorted(free, key=lambda v: int(metres[office, row(visits[v].gates[0])]))
 
     def ridden(k: int, vs: Sequence[int]) -> tuple[list[tuple[int, int, int]], int]:
-        timed = _retime(problem, visits, riders_[k], [(v, visits[v].gates[0]) for v in vs])
+        timed = retime(problem, visits, riders_[k], [(v, visits[v].gates[0]) for v in vs])
         assert timed is not None
         return timed
 

@@ -12,12 +12,13 @@ The week's model, whichever engine solves it:
 - the cost is metres, plus a rotation surcharge on street metres ridden on the
   same weekday last week; balance caps a trip near the day's average officer.
 
-Two engines solve it, as a portfolio by default (``engine="auto"``): OR-Tools
-(``ortools.constraint_solver.pywrapcp``; the released wheel has no
-``ortools.routing``), cheapest insertion then greedy descent, which ends by
-itself; and PyVRP (``_pyvrp_engine``), stopped by an iteration budget sized to
-the time limit. Both repeat exactly for the same inputs. The plan with fewer
-dropped visits, then fewer metres plus imbalance, wins. PyVRP takes every rule:
+The model's pieces (riders, visits, OR-Tools' nodes, the rotation surcharge)
+are in ``_week_model``. Two engines solve it, as a portfolio by default
+(``engine="auto"``): OR-Tools (``_ortools_engine``), cheapest insertion then
+greedy descent, which ends by itself; and PyVRP (``_pyvrp_engine``), stopped by
+an iteration budget sized to the time limit. Both repeat exactly for the same
+inputs. The plan with fewer dropped visits, then fewer metres plus imbalance,
+wins. PyVRP takes every rule:
 a visit with several time windows, or on a whole-day route that waits out the
 break, is a group of alternatives, one per window it may start in.
 
@@ -40,25 +41,24 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from shapely.geometry import LineString
 
+from patrolplan import _repair as repairs
+from patrolplan._ortools_engine import solve_ortools
+from patrolplan._week_model import Assigned, Nodes, Rider, Visit, nodes_by_visit, rotation_surcharge
 from patrolplan.courtyards import Courtyard
 from patrolplan.district import District
 from patrolplan.errors import InfeasibleWeekError
-from patrolplan.matrix import UNREACHABLE, TravelMatrix
+from patrolplan.matrix import UNREACHABLE
 from patrolplan.problem import WeekProblem
-from patrolplan.week import Shift
 
 __all__ = ["Dropped", "Route", "RoutingResult", "Stop", "plan_routes", "route_edges"]
 
 log = logging.getLogger("patrolplan")
 
-_DROP_PENALTY = 10_000_000  # metres-equivalent: a visit is dropped only when it cannot fit
 # the insertion start runs to its end even past a shorter limit (it only stops by the clock at this):
 # cut short, it leaves visits out and the plan would depend on the machine's speed
 _INSERTION_CAP_S = 30.0
-_DAY_S = 24 * 3600
 # by the clock (not repeatable): the time kept for repairing and building the plans after the search,
 # per visit (about 0.1 s at 1,200 visits: the repairs, then each candidate's routes and paths), and the
 # least a solve gets
@@ -169,84 +169,18 @@ def route_edges(path: Sequence[int]) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in itertools.pairwise(path))
 
 
-# ---------------------------------------------------------------------- the model's pieces
-@dataclass(frozen=True)
-class _Rider:
-    date: dt.date
-    day_index: int
-    officer: str
-    slot: int
-    shift: str
-    start_s: int
-    end_s: int
-    gaps: tuple[tuple[int, int], ...]  # times of day with no visits (lunch)
-
-
-@dataclass(frozen=True)
-class _Visit:
-    courtyard: Courtyard
-    gates: tuple[int, ...]
-    dwell_s: int
-    days: tuple[int, ...]  # day indexes it may be on
-    purpose: str
-    windows: tuple[tuple[int, int], ...] = ()
-
-
-@dataclass(frozen=True)
-class _Nodes:
-    """OR-Tools' routing nodes: node 0 is the office, then one node per (visit, gate).
-
-    ``site``: each node's matrix row; ``visit``: each node's visit index (-1
-    for the office); ``secs``, ``metres``: riding between nodes; ``dwell``: at each node.
-    """
-
-    site: list[int]
-    visit: list[int]
-    secs: npt.NDArray[np.int64]
-    metres: npt.NDArray[np.int64]
-    dwell: npt.NDArray[np.int64]
-
-    @classmethod
-    def of(cls, problem: WeekProblem, visits: Sequence[_Visit]) -> _Nodes:
-        """The nodes of ``visits``: one per gate of each."""
-        matrix = problem.matrix
-        site = [matrix.index(problem.district.office)]
-        visit = [-1]
-        for v, one in enumerate(visits):
-            for gate in one.gates:
-                site.append(matrix.index(gate))
-                visit.append(v)
-        rows = np.array(site)
-        dwell = np.array([0] + [visits[v].dwell_s for v in visit[1:]], dtype=np.int64)
-        secs = matrix.seconds[np.ix_(rows, rows)].astype(np.int64)
-        return cls(site, visit, secs, matrix.metres[np.ix_(rows, rows)].astype(np.int64), dwell)
-
-    def part(self, visit_ids: Sequence[int]) -> _Nodes:
-        """The office and the nodes of these visits, numbered as ``visit_ids`` lists them."""
-        local = {v: i for i, v in enumerate(visit_ids)}
-        nodes = [0] + [n for n in range(1, len(self.visit)) if self.visit[n] in local]
-        rows = np.array(nodes)
-        return _Nodes(
-            [self.site[n] for n in nodes],
-            [-1] + [local[self.visit[n]] for n in nodes[1:]],
-            self.secs[np.ix_(rows, rows)],
-            self.metres[np.ix_(rows, rows)],
-            self.dwell[rows],
-        )
-
-
-def _riders(problem: WeekProblem, officers: Mapping[dt.date, Sequence[str]]) -> list[_Rider]:
+def _riders(problem: WeekProblem, officers: Mapping[dt.date, Sequence[str]]) -> list[Rider]:
     opts = problem.options
     shifts = sorted(opts.shifts, key=lambda s: s.start)
-    riders: list[_Rider] = []
+    riders: list[Rider] = []
     for d, date in enumerate(problem.duty_dates):
         for slot, officer in enumerate(officers.get(date, ())):
             if opts.ride_each_shift:
                 for shift in shifts:
-                    riders.append(_Rider(date, d, officer, slot, shift.name, shift.start_s, shift.end_s, ()))
+                    riders.append(Rider(date, d, officer, slot, shift.name, shift.start_s, shift.end_s, ()))
             else:
                 gaps = tuple((a.end_s, b.start_s) for a, b in itertools.pairwise(shifts) if b.start_s > a.end_s)
-                riders.append(_Rider(date, d, officer, slot, "day", shifts[0].start_s, shifts[-1].end_s, gaps))
+                riders.append(Rider(date, d, officer, slot, "day", shifts[0].start_s, shifts[-1].end_s, gaps))
     return riders
 
 
@@ -275,10 +209,10 @@ def _visits(
     desks: Mapping[dt.date, Sequence[str]],
     done: Mapping[str, int],
     first_day: dt.date | None,
-) -> tuple[list[_Visit], list[Dropped]]:
+) -> tuple[list[Visit], list[Dropped]]:
     dates = problem.duty_dates
     n_days = len(dates)
-    visits: list[_Visit] = []
+    visits: list[Visit] = []
     dropped: list[Dropped] = []
     for yard in problem.courtyards:
         allowed = [
@@ -314,60 +248,13 @@ def _visits(
                 )
             )
         for days in spread:
-            visits.append(_Visit(yard, yard.gates, problem.dwell_s(yard), days, _PATROL, windows))
+            visits.append(Visit(yard, yard.gates, problem.dwell_s(yard), days, _PATROL, windows))
     by_id = {y.id: y for y in problem.courtyards}
     for d, date in enumerate(dates):
         for cid in desks.get(date, ()):
             yard = by_id[cid]
-            visits.append(_Visit(yard, yard.gates, problem.options.desk_dwell_s, (d,), _DESK))
+            visits.append(Visit(yard, yard.gates, problem.options.desk_dwell_s, (d,), _DESK))
     return visits, dropped
-
-
-def _rotation_surcharge(
-    problem: WeekProblem, sites: list[int], weekday: int, before: dt.date
-) -> npt.NDArray[np.int64] | None:
-    """Metres of each site-to-site path that were ridden on this weekday last week."""
-    past = problem.past.routes_on(weekday, before)
-    if not past or problem.options.rotation_weight <= 0:
-        return None
-    ridden: set[tuple[int, int]] = set()
-    for route in past:
-        ridden.update(route.edges)
-    if not ridden:
-        return None
-    graph = problem.district.graph
-    matrix = problem.matrix
-    n = len(sites)
-    shared = np.zeros((n, n), dtype=np.int64)
-    for i, a in enumerate(sites):
-        for j, b in enumerate(sites):
-            if i == j or matrix.seconds[matrix.index(a), matrix.index(b)] >= UNREACHABLE:
-                continue
-            path = matrix.path(a, b)
-            total = 0.0
-            for u, v in itertools.pairwise(path):
-                if (u, v) in ridden or (v, u) in ridden:
-                    total += min(d["length"] for d in graph[u][v].values())
-            shared[i, j] = round(total)
-    return shared
-
-
-def _search_params(time_limit: float, *, first_only: bool) -> Any:
-    """OR-Tools search: parallel cheapest insertion, then (unless ``first_only``) greedy descent.
-
-    Both end by themselves, so the same model gives the same routes on any
-    machine; the time limit only caps them. (Guided local search would improve
-    further but stops by the clock, which does not repeat: PyVRP improves the
-    routes where the week's rules fit it, OR-Tools' descent where they do not.)
-    """
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-    if first_only:
-        params.solution_limit = 1
-    params.time_limit.FromMilliseconds(max(50, int(time_limit * 1000)))
-    params.log_search = False
-    return params
 
 
 def plan_routes(
@@ -421,13 +308,13 @@ def plan_routes(
         msg = f"week {problem.week}: no patrol officer rides on any duty day; check the roster and leave"
         raise InfeasibleWeekError(msg, items=[str(problem.week)])
     visits, dropped = _visits(problem, desks, done or {}, first_day)
-    nodes = _Nodes.of(problem, visits)
+    nodes = Nodes.of(problem, visits)
     node_visit, secs, dwell = nodes.visit, nodes.secs, nodes.dwell
 
     # visits that can never fit: unreachable, or longer than any rider's time
     longest = max(r.end_s - r.start_s for r in riders)
     impossible: dict[int, str] = {}
-    nodes_of = _nodes_of(node_visit)
+    nodes_of = nodes_by_visit(node_visit)
     for v, visit in enumerate(visits):
         gate_nodes = nodes_of.get(v, [])
         trips = [
@@ -445,7 +332,7 @@ def plan_routes(
         elif (
             visit.windows
             and (on_days := [r for r in riders if r.day_index in visit.days])
-            and not any(_can_start(visit, r, problem.options.shifts) for r in on_days)
+            and not any(repairs.can_start(visit, r, problem.options.shifts) for r in on_days)
         ):
             spans = ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in visit.windows)
             impossible[v] = (
@@ -453,8 +340,8 @@ def plan_routes(
                 f"on its days; widen a window or change the shifts"
             )
 
-    def ortools(limit: float, *, first_only: bool = False, relaxed: bool = False) -> _Assigned:
-        return _solve_with_ortools(
+    def ortools(limit: float, *, first_only: bool = False, relaxed: bool = False) -> Assigned:
+        return solve_ortools(
             problem,
             riders,
             visits,
@@ -482,7 +369,7 @@ def plan_routes(
 
     relaxed = any(v.windows for v in visits) or any(r.gaps for r in riders)
     try:
-        start: _Assigned = {}
+        start: Assigned = {}
         if not relaxed and start_in_halves(len(visits), len(riders), len(problem.duty_dates), time_limit):
             # a large week, short of time, searched in halves: so is the start, in half the time (0.44 s
             # against 0.82 s at 1,000 courtyards); the whole week is inserted if a half leaves a visit out
@@ -521,7 +408,7 @@ def plan_routes(
     return min(candidates, key=lambda result: _score(result, riders, weight))
 
 
-def _week_halves(problem: WeekProblem, riders: Sequence[_Rider], nodes: _Nodes) -> list[tuple[list[int], list[int]]]:
+def _week_halves(problem: WeekProblem, riders: Sequence[Rider], nodes: Nodes) -> list[tuple[list[int], list[int]]]:
     """The week cut in two along the district, as (rider indices, visit indices); none if a day has one rider.
 
     Visits are ordered by how far their first gate lies from the visit
@@ -548,16 +435,16 @@ def _week_halves(problem: WeekProblem, riders: Sequence[_Rider], nodes: _Nodes) 
 
 def _insert_in_parts(
     problem: WeekProblem,
-    riders: Sequence[_Rider],
-    visits: Sequence[_Visit],
+    riders: Sequence[Rider],
+    visits: Sequence[Visit],
     impossible: Mapping[int, str],
-    nodes: _Nodes,
+    nodes: Nodes,
     parts: Sequence[tuple[Sequence[int], Sequence[int]]],
-) -> _Assigned:
+) -> Assigned:
     """OR-Tools' cheapest insertion in each part (its riders, its visits) on its own; ``{}`` unless all are placed."""
-    out: _Assigned = {}
+    out: Assigned = {}
     for rider_ids, visit_ids in parts:
-        found = _solve_with_ortools(
+        found = solve_ortools(
             problem,
             [riders[k] for k in rider_ids],
             [visits[v] for v in visit_ids],
@@ -572,16 +459,7 @@ def _insert_in_parts(
     return out if parts and placed >= set(range(len(visits))) - set(impossible) else {}
 
 
-def _nodes_of(node_visit: Sequence[int]) -> dict[int, list[int]]:
-    """Each visit's routing nodes (one per gate); node 0, the office, belongs to none."""
-    out: dict[int, list[int]] = {}
-    for node, v in enumerate(node_visit):
-        if node:
-            out.setdefault(v, []).append(node)
-    return out
-
-
-def _score(result: RoutingResult, riders: Sequence[_Rider], balance_weight: float) -> tuple[int, float, int]:
+def _score(result: RoutingResult, riders: Sequence[Rider], balance_weight: float) -> tuple[int, float, int]:
     """How the portfolio ranks plans: fewer visits left out, then metres plus imbalance, then the longest route.
 
     The imbalance of a day is how far its busiest officer rides above the day's average
@@ -607,22 +485,18 @@ def _imbalance(loads: Mapping[tuple[Any, str], int]) -> float:
     return sum(max(day) * len(day) - sum(day) for day in days.values())
 
 
-# a rider's solved route: (visit index, gate node, arrival s) per stop, and the return time
-_Assigned = dict[int, tuple[list[tuple[int, int, int]], int]]
-
-
 def _solve_with_pyvrp(
     problem: WeekProblem,
-    riders: Sequence[_Rider],
-    visits: Sequence[_Visit],
+    riders: Sequence[Rider],
+    visits: Sequence[Visit],
     impossible: Mapping[int, str],
     *,
     time_limit: float,
     seed: int,
     repeatable: bool,
-    initial: _Assigned | None = None,
+    initial: Assigned | None = None,
     proven: bool = True,
-) -> _Assigned:
+) -> Assigned:
     """Solve with PyVRP, starting from ``initial`` routes when given (rider index -> stops)."""
     from patrolplan._pyvrp_engine import Alternative, solve_pyvrp, splits
 
@@ -631,7 +505,7 @@ def _solve_with_pyvrp(
     shifts = problem.options.shifts if any(r.gaps for r in riders) else ()
     alts: list[Alternative] = []
     for v, visit in enumerate(visits):
-        starts = _start_windows(visit, shifts)
+        starts = repairs.start_windows(visit, shifts)
         if v in impossible or starts == ((0, -1),):
             continue
         any_day = len(visit.days) == len(problem.duty_dates)
@@ -646,7 +520,7 @@ def _solve_with_pyvrp(
     by_day = []
     sites = list(matrix.sites)
     for date in problem.duty_dates:
-        surcharge = _rotation_surcharge(problem, sites, date.weekday(), date)
+        surcharge = rotation_surcharge(problem, sites, date.weekday(), date)
         weight = problem.options.rotation_weight
         by_day.append(base if surcharge is None else base + np.rint(weight * surcharge).astype(np.int64))
     # identical days share one routing profile (PyVRP searches faster on fewer profiles)
@@ -682,7 +556,7 @@ def _solve_with_pyvrp(
     if balance:
         short = splits(len(visits), len(riders), n_days, time_limit)
         return _balanced(problem, riders, visits, alts, first, solve, by_day, office, shares, short=short)
-    return _share_trips(problem, riders, _repair(problem, riders, visits, alts, first))
+    return _share_trips(problem, riders, repairs.repair(problem, riders, visits, alts, first))
 
 
 @dataclass
@@ -725,8 +599,8 @@ def _balance_fits(time_limit: float, n_alternatives: int) -> bool:
 
 def _balanced(
     problem: WeekProblem,
-    riders: Sequence[_Rider],
-    visits: Sequence[_Visit],
+    riders: Sequence[Rider],
+    visits: Sequence[Visit],
     alts: Sequence[Any],
     first: Sequence[Any],
     solve: Callable[..., Any],
@@ -735,7 +609,7 @@ def _balanced(
     shares: _Shares,
     *,
     short: bool = False,
-) -> _Assigned:
+) -> Assigned:
     """Balanced mode: from the uncapped ``first`` plan, capped tries, then a search for fewer metres.
 
     Each capped try caps a route's metres near its day's average officer
@@ -755,7 +629,7 @@ def _balanced(
     matrix = problem.matrix
     n_days = len(problem.duty_dates)
     weight = problem.options.balance_weight
-    kept = _share_trips(problem, riders, _repair(problem, riders, visits, alts, first))
+    kept = _share_trips(problem, riders, repairs.repair(problem, riders, visits, alts, first))
     trip_cost = _trip_cost(alts, by_day, office)
     warm_balanced = [(r.vehicle, [a for a, _t in r.stops]) for r in first]
     idle = _idle_officers(first, riders, n_days)
@@ -775,7 +649,7 @@ def _balanced(
             warm=warm_balanced,
             trip_costs=_later_trip_costs(riders, trip_cost),
         )
-        balanced = _share_trips(problem, riders, _repair(problem, riders, visits, alts, second))
+        balanced = _share_trips(problem, riders, repairs.repair(problem, riders, visits, alts, second))
         score = _balance_score(problem, riders, balanced, weight)
         # balance never costs a visit, and a capped search cut short may do worse than the plan it began from
         if _stops(balanced) >= _stops(kept) and score < best:
@@ -792,11 +666,11 @@ def _balanced(
         trip_costs=_later_trip_costs(riders, trip_cost),
         required=_made(kept) >= {alt.visit for alt in alts},
     )
-    shorter = _share_trips(problem, riders, _repair(problem, riders, visits, alts, tightened))
+    shorter = _share_trips(problem, riders, repairs.repair(problem, riders, visits, alts, tightened))
     return shorter if _rides_less(problem, riders, kept, shorter) else kept
 
 
-def _rides_less(problem: WeekProblem, riders: Sequence[_Rider], kept: _Assigned, shorter: _Assigned) -> bool:
+def _rides_less(problem: WeekProblem, riders: Sequence[Rider], kept: Assigned, shorter: Assigned) -> bool:
     """Whether the last balanced search's plan ``shorter`` replaces ``kept``.
 
     It must make as many visits, ride fewer metres and score lower; on a tie
@@ -809,30 +683,20 @@ def _rides_less(problem: WeekProblem, riders: Sequence[_Rider], kept: _Assigned,
     of 595,256 m and 868,944 that left two of 72 officer-days idle.
     """
     weight = problem.options.balance_weight
-    loads, kept_loads = _loads(problem, riders, shorter), _loads(problem, riders, kept)
+    loads, kept_loads = repairs.officer_loads(problem, riders, shorter), repairs.officer_loads(problem, riders, kept)
     metres, kept_metres = sum(loads.values()), sum(kept_loads.values())
     score, best = metres + weight * _imbalance(loads), kept_metres + weight * _imbalance(kept_loads)
     riding = all(a >= b for a, b in zip(_riding(riders, shorter), _riding(riders, kept), strict=True))
     return _stops(shorter) >= _stops(kept) and metres < kept_metres and (score < best or (score == best and riding))
 
 
-def _stops(plans: _Assigned) -> int:
+def _stops(plans: Assigned) -> int:
     return sum(len(stops) for stops, _end in plans.values())
 
 
-def _made(plans: _Assigned) -> set[int]:
+def _made(plans: Assigned) -> set[int]:
     """The visits ``plans`` make (visit indices)."""
     return {v for stops, _end in plans.values() for v, _gate, _t in stops}
-
-
-def _rows(matrix: TravelMatrix, office: int, stops: Sequence[tuple[int, int, int]]) -> npt.NDArray[np.int64]:
-    """The matrix rows a route passes: the office (its row), each stop's gate, the office again."""
-    return np.array([office, *(matrix.index(gate) for _v, gate, _t in stops), office], dtype=np.int64)
-
-
-def _ridden(metres: npt.NDArray[Any], rows: npt.NDArray[np.int64]) -> int:
-    """The metres along ``rows`` (:func:`_rows`) in ``metres``: our matrix, or a day's engine profile."""
-    return int(metres[rows[:-1], rows[1:]].sum())
 
 
 # the balanced mode's shares of the limit (:func:`_balanced`): the first plan, the capped tries
@@ -849,7 +713,7 @@ _TRIES_SHARE = 0.35
 _SHORT_TRIES_SHARE = 0.05
 
 
-def _riding(riders: Sequence[_Rider], plans: _Assigned) -> list[int]:
+def _riding(riders: Sequence[Rider], plans: Assigned) -> list[int]:
     """How many officers ride on each duty day."""
     days = sorted({r.day_index for r in riders})
     return [len({riders[k].officer for k in plans if riders[k].day_index == d}) for d in days]
@@ -857,8 +721,8 @@ def _riding(riders: Sequence[_Rider], plans: _Assigned) -> list[int]:
 
 def _day_longest(
     problem: WeekProblem,
-    riders: Sequence[_Rider],
-    plans: _Assigned,
+    riders: Sequence[Rider],
+    plans: Assigned,
     by_day: Sequence[npt.NDArray[np.int64]],
     office: int,
 ) -> list[int]:
@@ -867,198 +731,18 @@ def _day_longest(
     longest = [0] * len(by_day)
     for k, (stops, _end) in plans.items():
         day = riders[k].day_index
-        longest[day] = max(longest[day], _ridden(by_day[day], _rows(matrix, office, stops)))
+        longest[day] = max(longest[day], repairs.ridden(by_day[day], repairs.route_rows(matrix, office, stops)))
     return longest
 
 
-def _balance_score(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned, weight: float) -> float:
+def _balance_score(problem: WeekProblem, riders: Sequence[Rider], plans: Assigned, weight: float) -> float:
     """Metres plus ``weight`` times the officer imbalance: :func:`_score`'s measure, on routes not yet finished."""
-    loads = _loads(problem, riders, plans)
+    loads = repairs.officer_loads(problem, riders, plans)
     return sum(loads.values()) + weight * _imbalance(loads)
 
 
-def _repair(
-    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], alts: Sequence[Any], routes: Sequence[Any]
-) -> _Assigned:
-    """The engine's routes, repaired and re-timed on our own matrix.
-
-    A short search may leave something broken: a stop on another day's rider or a second
-    alternative of a visit already made is not kept; a route over its shift is shortened.
-    What is cut goes back where another route has room (:func:`_reinsert`); what still
-    fits nowhere is reported as dropped by the caller.
-    """
-    matrix = problem.matrix
-    out: _Assigned = {}
-    taken: set[int] = set()
-    for route in routes:
-        rider = riders[route.vehicle]
-        seq: list[tuple[int, int]] = []
-        for a, _arrive in route.stops:
-            alt = alts[a]
-            if alt.day in (None, rider.day_index) and alt.visit not in taken:
-                taken.add(alt.visit)
-                seq.append((alt.visit, matrix.sites[alt.site]))
-        timed = _retime(problem, visits, rider, seq)
-        while seq and timed is None:
-            cut, _gate = seq.pop()
-            taken.discard(cut)
-            timed = _retime(problem, visits, rider, seq)
-        if seq and timed is not None:
-            out[route.vehicle] = timed
-    missing = sorted({alt.visit for alt in alts} - taken)
-    return _reinsert(problem, riders, visits, out, missing) if missing else out
-
-
-def _reinsert(
-    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, missing: Sequence[int]
-) -> _Assigned:
-    """``plans`` with each of ``missing`` put where it adds least (:func:`_insert`) and a route keeps its limits.
-
-    A short or capped search can end with a route over its shift, and cutting
-    its tail loses visits that other routes have room for: at 1,000
-    courtyards, balanced, 2-8 visits of 1,200, and with them the whole
-    balanced plan. A visit is tried on the riders of its days, at each of its
-    gates, at the :data:`_REINSERT_TRIES` cheapest places of each route (or on
-    a rider with no route yet), the least added to the score first. Where none has time for
-    it, another visit may step aside (:func:`_swap_in`) when at most
-    :data:`_SWAP_VISITS` are missing (more is an over-full week, or a search
-    cut very short, and the swaps would only cost time).
-    """
-    out = dict(plans)
-    for v in missing:
-        if not _insert(problem, riders, visits, out, v) and len(missing) <= _SWAP_VISITS:
-            _swap_in(problem, riders, visits, out, v)
-    return out
-
-
-def _cheapest(problem: WeekProblem, stops: Sequence[tuple[int, int, int]], visit: _Visit) -> list[tuple[int, int, int]]:
-    """The :data:`_REINSERT_TRIES` cheapest places for ``visit`` in a route, per gate.
-
-    Each as (metres added, position, gate).
-    """
-    matrix = problem.matrix
-    rows = _rows(matrix, matrix.index(problem.district.office), stops)
-    ahead, after = rows[:-1], rows[1:]
-    out: list[tuple[int, int, int]] = []
-    for gate in visit.gates:
-        g = matrix.index(gate)
-        added = np.minimum(matrix.metres[ahead, g] + matrix.metres[g, after] - matrix.metres[ahead, after], UNREACHABLE)
-        out.extend((int(added[i]), int(i), gate) for i in np.argsort(added, kind="stable")[:_REINSERT_TRIES])
-    return out
-
-
-def _insert(problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, v: int) -> bool:
-    """Put visit ``v`` into ``plans`` at its cheapest place that keeps the route within its limits, if any.
-
-    Cheapest by the planner's score (:func:`_added_score`), then by metres.
-    """
-    room = [
-        k
-        for k, rider in enumerate(riders)
-        if rider.day_index in visits[v].days and not _full(visits, rider, plans.get(k), visits[v].dwell_s)
-    ]
-    if not room:
-        return False
-    weight = problem.options.balance_weight
-    loads = _loads(problem, riders, plans) if weight else {}
-    places = [
-        (_added_score(loads, riders[k], added, weight), added, k, i, gate)
-        for k in room
-        for added, i, gate in _cheapest(problem, plans[k][0] if k in plans else [], visits[v])
-    ]
-    for _score_added, _added, k, i, gate in sorted(places):
-        seq = [(x, g) for x, g, _t in plans[k][0]] if k in plans else []
-        seq.insert(i, (v, gate))
-        timed = _retime(problem, visits, riders[k], seq)
-        if timed is not None:
-            plans[k] = timed
-            return True
-    return False
-
-
-def _loads(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned) -> dict[tuple[int, str], int]:
-    """The metres each (day, officer) on duty rides in ``plans``; 0 for one who rides nothing."""
-    matrix = problem.matrix
-    office = matrix.index(problem.district.office)
-    loads = {(r.day_index, r.officer): 0 for r in riders}
-    for k, (stops, _end) in plans.items():
-        loads[(riders[k].day_index, riders[k].officer)] += _ridden(matrix.metres, _rows(matrix, office, stops))
-    return loads
-
-
-def _added_score(loads: Mapping[tuple[int, str], int], rider: _Rider, added: int, weight: float) -> float:
-    """What ``added`` metres on ``rider``'s route add to the score: metres plus ``weight`` times the imbalance.
-
-    The day's imbalance grows by its officers times what the officer's new
-    load passes the day's busiest by, less the metres added: at the default
-    weight a visit costs nothing where it keeps the officer under the day's
-    busiest, and in distance mode (weight 0, no ``loads`` needed) it costs its metres.
-    """
-    if not weight:
-        return float(added)
-    day = [m for (d, _o), m in loads.items() if d == rider.day_index]
-    over = max(0, loads[(rider.day_index, rider.officer)] + added - max(day))
-    return (1.0 - weight) * added + weight * len(day) * over
-
-
-def _full(
-    visits: Sequence[_Visit], rider: _Rider, plan: tuple[list[tuple[int, int, int]], int] | None, dwell_s: int
-) -> bool:
-    """Whether a route surely has no time for ``dwell_s`` more: it never waits, and ends closer to its shift's end.
-
-    (A route that waits, for a window or the break, may fit a visit in its
-    wait; the second of slack covers travel times rounded to the second.)
-    """
-    if plan is None or rider.gaps or any(visits[x].windows for x, _gate, _t in plan[0]):
-        return False
-    return rider.end_s - plan[1] + 1 < dwell_s
-
-
-def _swap_in(
-    problem: WeekProblem, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned, v: int
-) -> bool:
-    """Make room for visit ``v``: visits that may go on another day leave a route near ``v`` for other routes.
-
-    At 1,000 courtyards, balanced, the visits still missing after
-    :func:`_insert` were 13-minute hot spots pinned to a day whose routes near
-    them had no time left, while other days had room. The :data:`_SWAP_ROUTES`
-    routes where ``v`` adds the fewest metres are tried; from each, the
-    visits of more than one day nearest ``v`` leave, one more at a time (up to
-    :data:`_SWAP_OUT`), until ``v`` fits; it is kept if they all fit elsewhere.
-    """
-    matrix = problem.matrix
-    here = matrix.index(visits[v].gates[0])
-    near = sorted(
-        (min(added for added, _i, _gate in _cheapest(problem, plans[k][0], visits[v])), k)
-        for k in plans
-        if riders[k].day_index in visits[v].days
-    )
-    for _added, k in near[:_SWAP_ROUTES]:
-        stops = plans[k][0]
-        movable = sorted(
-            (int(matrix.metres[matrix.index(gate), here]), u) for u, gate, _t in stops if len(visits[u].days) > 1
-        )
-        for n_out in range(1, min(_SWAP_OUT, len(movable)) + 1):
-            leaving = {u for _m, u in movable[:n_out]}
-            kept = [s for s in stops if s[0] not in leaving]
-            rest = [(x, g) for x, g, _t in kept]
-            fitted = (
-                _retime(problem, visits, riders[k], [*rest[:i], (v, gate), *rest[i:]])
-                for _a, i, gate in sorted(_cheapest(problem, kept, visits[v]))
-            )
-            timed = next((t for t in fitted if t is not None), None)
-            if timed is None:
-                continue
-            trial = {**plans, k: timed}
-            if all(_insert(problem, riders, visits, trial, u) for u in sorted(leaving)):
-                plans.update(trial)
-                return True
-            break
-    return False
-
-
 def _as_alternatives(
-    plans: _Assigned, alts: Sequence[Any], riders: Sequence[_Rider], row_of: Callable[[int], int]
+    plans: Assigned, alts: Sequence[Any], riders: Sequence[Rider], row_of: Callable[[int], int]
 ) -> list[tuple[int, list[int]]]:
     """Routes by visit and gate, as PyVRP alternatives: (rider index, alternative indices)."""
     index: dict[tuple[int, int, int | None], list[int]] = {}
@@ -1079,7 +763,7 @@ def _as_alternatives(
     return out
 
 
-def _share_trips(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigned) -> _Assigned:
+def _share_trips(problem: WeekProblem, riders: Sequence[Rider], plans: Assigned) -> Assigned:
     """Give a day's trips to its officers so that each rides about as far as the others.
 
     PyVRP's vehicles of one (day, shift) are interchangeable, so which officer rides which
@@ -1090,9 +774,9 @@ def _share_trips(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigne
     office = matrix.index(problem.district.office)
 
     def metres(stops: list[tuple[int, int, int]]) -> int:
-        return _ridden(matrix.metres, _rows(matrix, office, stops))
+        return repairs.ridden(matrix.metres, repairs.route_rows(matrix, office, stops))
 
-    out: _Assigned = {}
+    out: Assigned = {}
     for day in sorted({r.day_index for r in riders}):
         trips = sorted(
             ((metres(plans[k][0]), k) for k in plans if riders[k].day_index == day),
@@ -1109,62 +793,11 @@ def _share_trips(problem: WeekProblem, riders: Sequence[_Rider], plans: _Assigne
     return out
 
 
-def _retime(
-    problem: WeekProblem, visits: Sequence[_Visit], rider: _Rider, seq: Sequence[tuple[int, int]]
-) -> tuple[list[tuple[int, int, int]], int] | None:
-    """Earliest arrival times along ``seq`` from the rider's start; ``None`` if the route breaks a limit.
-
-    The routes are re-timed on our own matrix, so what the plan shows is
-    exactly what the checker verifies, whatever the engine reported.
-    """
-    matrix = problem.matrix
-    office = matrix.index(problem.district.office)
-    t, prev = rider.start_s, office
-    stops: list[tuple[int, int, int]] = []
-    shifts = problem.options.shifts if rider.gaps else ()
-    for v, gate in seq:
-        row = matrix.index(gate)
-        t += int(matrix.seconds[prev, row])
-        starts = _start_windows(visits[v], shifts)
-        if starts:
-            fit = next((lo for lo, hi in starts if hi >= t), None)
-            if fit is None:
-                return None
-            t = max(t, fit)
-        stops.append((v, gate, t))
-        t += visits[v].dwell_s
-        prev = row
-    t += int(matrix.seconds[prev, office])
-    return (stops, t) if t <= rider.end_s else None
-
-
-def _start_windows(visit: _Visit, shifts: Sequence[Shift]) -> tuple[tuple[int, int], ...]:
-    """When the visit may start, as sorted (earliest, latest) seconds of the day; () when at any time.
-
-    Its time windows; and with ``shifts`` (a route that waits out the break
-    between them) only inside a shift, early enough to end before that shift
-    ends. Empty intersections are left out, so a visit whose windows all fall
-    outside the shifts has none at all (``((0, -1),)``: it cannot be made).
-    """
-    windows = visit.windows or ((0, _DAY_S),)
-    if not shifts:
-        return tuple(sorted(visit.windows))
-    inside = ((max(lo, s.start_s), min(hi, s.end_s - visit.dwell_s)) for lo, hi in windows for s in shifts)
-    fits = tuple(sorted(w for w in inside if w[0] <= w[1]))
-    return fits or ((0, -1),)
-
-
-def _can_start(visit: _Visit, rider: _Rider, shifts: Sequence[Shift]) -> bool:
-    """Whether one of the visit's start windows leaves the rider time to make it (riding aside)."""
-    starts = _start_windows(visit, shifts if rider.gaps else ()) or ((0, _DAY_S),)
-    return any(max(lo, rider.start_s) <= min(hi, rider.end_s - visit.dwell_s) for lo, hi in starts)
-
-
 def _hhmm(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
-def _idle_officers(routes: Sequence[Any], riders: Sequence[_Rider], n_days: int) -> dict[int, set[str]]:
+def _idle_officers(routes: Sequence[Any], riders: Sequence[Rider], n_days: int) -> dict[int, set[str]]:
     """The officers the engine's routes leave riding nothing, by day, on days when someone else rides."""
     riding: dict[int, set[str]] = {d: set() for d in range(n_days)}
     for route in routes:
@@ -1173,7 +806,7 @@ def _idle_officers(routes: Sequence[Any], riders: Sequence[_Rider], n_days: int)
     return {d: officers[d] - riding[d] for d in range(n_days) if riding[d] and riding[d] != officers[d]}
 
 
-def _settle_days(routes: Sequence[Any], alts: Sequence[Any], riders: Sequence[_Rider], days: set[int]) -> list[Any]:
+def _settle_days(routes: Sequence[Any], alts: Sequence[Any], riders: Sequence[Rider], days: set[int]) -> list[Any]:
     """The alternatives, with each free visit routed on one of ``days`` pinned to that day.
 
     The balancing search then shares out that day's own work among its
@@ -1194,7 +827,7 @@ def _trip_cost(alts: Sequence[Any], by_day: Sequence[npt.NDArray[np.int64]], off
     return int(np.median(trips)) if trips else 0
 
 
-def _later_trip_costs(riders: Sequence[_Rider], cost: int) -> list[int]:
+def _later_trip_costs(riders: Sequence[Rider], cost: int) -> list[int]:
     """Per rider: ``cost`` for an officer's later shifts of a day, nothing for the first.
 
     Under a day's cap the search would rather ride more, shorter trips (each
@@ -1212,11 +845,6 @@ def _later_trip_costs(riders: Sequence[_Rider], cost: int) -> list[int]:
 
 # what a balance cap gains above the longest out-and-back trip after a capped try lost visits (:func:`_balance_caps`)
 _ROOM_STEP = 0.1
-# places tried on each rider for a visit a repair cut (:func:`_reinsert`), and routes tried to swap it in
-_REINSERT_TRIES = 2
-_SWAP_ROUTES = 8
-_SWAP_VISITS = 8
-_SWAP_OUT = 3
 
 
 def _balance_caps(
@@ -1224,7 +852,7 @@ def _balance_caps(
     alts: Sequence[Any],
     by_day: Sequence[npt.NDArray[np.int64]],
     office: int,
-    riders: Sequence[_Rider],
+    riders: Sequence[Rider],
     n_days: int,
     weight: float,
     *,
@@ -1252,7 +880,7 @@ def _balance_caps(
     above the average route) a cap of the trip itself left the route to the
     far end no visit on its way, and the capped tries lost visits on every
     seed (the unbalanced plan was kept, longest route 11,216 m); with 10 %
-    room (and room made for pinned visits, :func:`_swap_in`) a balanced plan
+    room (and room made for pinned visits, :func:`repairs.swap_in`) a balanced plan
     was kept on all six, longest routes 9,891-10,394 m. Where the trip itself
     holds, it evens the officers more (a 180-courtyard strip with ten officers
     a day: 193,680 against 209,930).
@@ -1279,168 +907,15 @@ def _balance_caps(
     return caps
 
 
-def _solve_with_ortools(
-    problem: WeekProblem,
-    riders: Sequence[_Rider],
-    visits: Sequence[_Visit],
-    impossible: Mapping[int, str],
-    nodes: _Nodes,
-    *,
-    time_limit: float,
-    first_only: bool = False,
-    relaxed: bool = False,
-) -> _Assigned:
-    """Solve with OR-Tools; ``first_only`` stops at the first solution (a warm start for PyVRP).
-
-    ``relaxed`` leaves out time windows and the lunch break (each rider has its
-    working time, from a clock that starts at 0): a start for PyVRP, which then
-    keeps those rules itself, found several times faster; its times are not the plan's.
-    """
-    node_site, node_visit, secs, metres, dwell = nodes.site, nodes.visit, nodes.secs, nodes.metres, nodes.dwell
-    n_nodes = len(node_site)
-    matrix = problem.matrix
-    manager = pywrapcp.RoutingIndexManager(n_nodes, len(riders), 0)
-    routing = pywrapcp.RoutingModel(manager)
-    big = int(UNREACHABLE)
-    safe_secs = np.where(secs >= UNREACHABLE, big, secs)
-    safe_metres = np.where(metres >= UNREACHABLE, big, metres)
-
-    # arc costs: metres, with a rotation surcharge per weekday
-    weight = problem.options.rotation_weight
-    cost_index: dict[int, int] = {}
-    base_cost = routing.RegisterTransitMatrix(safe_metres.tolist())
-    sites = [problem.district.office] + [matrix.sites[i] for i in node_site[1:]]
-    for d, date in enumerate(problem.duty_dates):
-        surcharge = _rotation_surcharge(problem, sites, date.weekday(), date)
-        cost_index[d] = (
-            base_cost
-            if surcharge is None
-            else routing.RegisterTransitMatrix((safe_metres + np.rint(weight * surcharge).astype(np.int64)).tolist())
-        )
-    if len(set(cost_index.values())) == 1:
-        routing.SetArcCostEvaluatorOfAllVehicles(base_cost)
-    else:
-        for k, rider in enumerate(riders):
-            routing.SetArcCostEvaluatorOfVehicle(cost_index[rider.day_index], k)
-
-    # time: riding + dwell at the node left. Waiting only ever helps to meet a time window
-    # or to wait out lunch; without either, each rider's clock starts at 0 at the start of
-    # its shift and runs to the shift's length, which keeps the search (cheapest insertion
-    # above all) several times faster than absolute times with fixed starts.
-    time_cb = routing.RegisterTransitMatrix((safe_secs + dwell[:, None]).tolist())
-    waits = not relaxed and (any(v.windows for v in visits) or any(r.gaps for r in riders))
-    if waits:
-        day_end = max(r.end_s for r in riders)
-        routing.AddDimension(time_cb, day_end, day_end, False, "Time")
-    else:
-        working = [r.end_s - r.start_s - sum(b - a for a, b in r.gaps) for r in riders]
-        routing.AddDimensionWithVehicleCapacity(time_cb, 0, working, True, "Time")
-    time_dim = routing.GetDimensionOrDie("Time")
-    offset = [0 if waits else r.start_s for r in riders]  # clock time = cumul + offset
-    if waits:
-        for k, rider in enumerate(riders):
-            time_dim.CumulVar(routing.Start(k)).SetRange(rider.start_s, rider.start_s)
-            time_dim.CumulVar(routing.End(k)).SetRange(rider.start_s, rider.end_s)
-            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-
-    shift_list: list[Shift] = sorted(problem.options.shifts, key=lambda s: s.start)
-    nodes_of = _nodes_of(node_visit)
-    for v, visit in enumerate(visits):
-        gate_nodes = nodes_of.get(v, [])
-        indices = [manager.NodeToIndex(i) for i in gate_nodes]
-        allowed_riders = [k for k, r in enumerate(riders) if r.day_index in visit.days]
-        for index, node in zip(indices, gate_nodes, strict=True):
-            if v in impossible or not allowed_riders:
-                routing.solver().Add(routing.ActiveVar(index) == 0)
-                continue
-            if len(allowed_riders) < len(riders):
-                routing.VehicleVar(index).SetValues([-1, *allowed_riders])
-            if waits:  # (otherwise each route fits its own shift, which is all the shifts ask)
-                _forbid_outside_shifts(time_dim.CumulVar(index), int(dwell[node]), shift_list, visit.windows)
-        routing.AddDisjunction(indices, _DROP_PENALTY, 1)
-
-    # balance: each route's metres softly capped near the day's average. Not in a start for PyVRP,
-    # whose first search does not balance: on an over-full week (1,000 street courtyards, 20
-    # officers a day, 5 s) the soft caps made the insertion slow (8.0 s in all against 3.9 s
-    # without them), and on the benchmark's weeks the start was the same without them
-    if problem.options.balance_weight > 0 and len(riders) > 1 and not first_only:
-        routing.AddDimension(base_cost, 0, 10**8, True, "Distance")
-        dist_dim = routing.GetDimensionOrDie("Distance")
-        target = _balance_target(visits, safe_metres, node_visit, riders)
-        coeff = max(1, round(problem.options.balance_weight))
-        for k in range(len(riders)):
-            dist_dim.SetCumulVarSoftUpperBound(routing.End(k), target, coeff)
-
-    solution = routing.SolveWithParameters(_search_params(time_limit, first_only=first_only))
-    if solution is None:
-        msg = (
-            f"week {problem.week}: the routing solver found no plan within {time_limit:g} s "
-            f"({len(visits)} visits, {len(riders)} rider-days); give more time or fewer visits"
-        )
-        raise InfeasibleWeekError(msg, items=[str(problem.week)])
-    out: _Assigned = {}
-    for k in range(len(riders)):
-        index = solution.Value(routing.NextVar(routing.Start(k)))
-        stops: list[tuple[int, int, int]] = []
-        while not routing.IsEnd(index):
-            node = manager.IndexToNode(index)
-            arrive = offset[k] + solution.Value(time_dim.CumulVar(index))
-            stops.append((node_visit[node], matrix.sites[node_site[node]], arrive))
-            index = solution.Value(routing.NextVar(index))
-        if stops:
-            out[k] = (stops, offset[k] + solution.Value(time_dim.CumulVar(index)))
-    return out
-
-
-def _forbid_outside_shifts(cumul: Any, dwell: int, shifts: Sequence[Shift], windows: Sequence[tuple[int, int]]) -> None:
-    """A visit starts inside a shift and ends before that shift ends (and within its time windows)."""
-    first, last = shifts[0].start_s, shifts[-1].end_s
-    cumul.SetRange(first, max(first, last - dwell))
-    for a, b in itertools.pairwise(shifts):
-        lo, hi = a.end_s - dwell + 1, b.start_s - 1
-        if hi >= lo:
-            cumul.RemoveInterval(max(lo, first), hi)
-    if windows:
-        lo = min(w[0] for w in windows)
-        hi = max(w[1] for w in windows)
-        cumul.SetRange(max(lo, first), min(hi, last))
-        ordered = sorted(windows)
-        for (_, end_a), (start_b, _) in itertools.pairwise(ordered):
-            if start_b - 1 >= end_a + 1:
-                cumul.RemoveInterval(end_a + 1, start_b - 1)
-
-
-def _balance_target(
-    visits: Sequence[_Visit], metres: npt.NDArray[np.int64], node_visit: Sequence[int], riders: Sequence[_Rider]
-) -> int:
-    """A per-route metres target: an estimate of the average route, plus a margin.
-
-    The estimate is the round trip to each visit's nearest neighbour, summed
-    and shared among the riders (a cheap lower-bound-like figure).
-    """
-    n = len(node_visit)
-    if n <= 1:
-        return 0
-    masked = metres.astype(float)
-    same = np.asarray(node_visit)[:, None] == np.asarray(node_visit)[None, :]  # a visit's own gates (and self)
-    masked[same] = np.inf
-    nearest = masked.min(axis=1)
-    per_visit: dict[int, float] = {}
-    for i in range(1, n):
-        per_visit[node_visit[i]] = min(per_visit.get(node_visit[i], math.inf), float(nearest[i]))
-    total = sum(v for v in per_visit.values() if math.isfinite(v)) + 2 * float(np.median(metres[0, 1:]))
-    return int(1.15 * total / max(1, len(riders)))
-
-
 def _clock(date: dt.date, seconds: int) -> dt.datetime:
     return dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=int(seconds))
 
 
 def _build_result(
     problem: WeekProblem,
-    riders: Sequence[_Rider],
-    visits: Sequence[_Visit],
-    plans: _Assigned,
+    riders: Sequence[Rider],
+    visits: Sequence[Visit],
+    plans: Assigned,
     impossible: Mapping[int, str],
     dropped: list[Dropped],
     engine: str,
@@ -1509,7 +984,7 @@ def _build_result(
 
 
 def _why_dropped(
-    problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], visits: Sequence[_Visit], plans: _Assigned
+    problem: WeekProblem, visit: Visit, riders: Sequence[Rider], visits: Sequence[Visit], plans: Assigned
 ) -> str:
     """Explain a dropped visit: the time the visits need on its days against the shift time there.
 
@@ -1546,9 +1021,7 @@ def _why_dropped(
     )
 
 
-def _best_room(
-    problem: WeekProblem, visit: _Visit, riders: Sequence[_Rider], plans: _Assigned
-) -> tuple[int, int, _Rider]:
+def _best_room(problem: WeekProblem, visit: Visit, riders: Sequence[Rider], plans: Assigned) -> tuple[int, int, Rider]:
     """Where a left-out visit comes closest to fitting: (seconds it would add, seconds left, rider).
 
     Each rider of the visit's days is tried: the cheapest place in its route
@@ -1565,7 +1038,7 @@ def _best_room(
         if rider.day_index not in visit.days:
             continue
         stops, end = plans.get(k, ([], rider.start_s))
-        sites = _rows(matrix, office, stops).tolist()
+        sites = repairs.route_rows(matrix, office, stops).tolist()
         detour = min(int(secs[a, g] + secs[g, b] - secs[a, b]) for a, b in itertools.pairwise(sites) for g in gates)
         fits.append((detour + visit.dwell_s, rider.end_s - max(end, rider.start_s), rider))
     # (a visit is only dropped when some rider rides its days, so there is at least one)
