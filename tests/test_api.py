@@ -293,6 +293,19 @@ def test_plan_returns_plan_json_with_geojson_routes(client: httpx.Client) -> Non
         assert len(route["geometry"]["coordinates"]) == len(route["path"])
 
 
+def test_plan_by_the_clock_is_recorded_and_valid(client: httpx.Client) -> None:
+    """``repeatable: false`` searches by the clock; plan.json says so, and the plan passes the checker."""
+    r = client.post("/v1/plans", json=_plan_body("2026-W41", engine="pyvrp", repeatable=False, save=False))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["solve"]["repeatable"] is False
+    assert doc["solve"]["engine_used"] == "pyvrp"
+    problem = pp.WeekProblem(pp.load_district(), pp.load_staff(), "2026-W41")
+    assert pp.Plan.from_json(doc, problem).check() == []
+    again = client.post("/v1/plans", json=_plan_body("2026-W41", save=False)).json()
+    assert again["solve"]["repeatable"] is True
+
+
 def test_twenty_concurrent_plans_all_succeed_and_agree(client: httpx.Client) -> None:
     """20 plan requests at once all succeed (queued behind the solve limit) and identical inputs agree."""
     body = _plan_body("2026-W50", time_limit=0.5)

@@ -98,6 +98,7 @@ def bad(workdir: Path) -> dict[str, Run]:
         "empty_history": ["show", "--week", "2030-W01", *hist],
         "debug": ["plan", "--week", "2026-W99", "--debug", *hist],
         "lang": ["plan", "--lang", "fr", *hist],
+        "engine": ["plan", "--engine", "vroom", *hist],
         "check": ["check", "--week", "2026-W99", "--district", str(DATA / "malformed.osm"), "--staff", "nobody.csv"],
     }
     return run_many(jobs, workdir)
@@ -126,6 +127,29 @@ def test_plan_writes_every_export_to_out_week(planned: Run, workdir: Path) -> No
         assert (out / name).stat().st_size > 0
     doc = json.loads((out / "plan.json").read_text("utf-8"))
     assert len(list((out / "gpx").glob("*.gpx"))) == len({(r["date"], r["rider"]) for r in doc["routes"]})
+
+
+def test_plan_by_the_clock_with_an_engine_says_so_in_plan_json(tmp_path: Path) -> None:
+    """--by-the-clock and --engine reach the solver and are recorded; the plan read back passes the checker.
+
+    The default plan.json says repeatable; a replan keeps what the week was planned with.
+    """
+    args = ["plan", "--week", WEEK, "--time-limit", "2", "--history", "h.sqlite", "--out", "o"]
+    done = run([*args, "--engine", "pyvrp", "--by-the-clock"], tmp_path)
+    assert done.code == 0, done.stderr
+    doc = json.loads((tmp_path / "o" / "plan.json").read_text("utf-8"))
+    assert doc["solve"]["repeatable"] is False
+    assert doc["solve"]["engine"] == "pyvrp"
+    assert doc["solve"]["engine_used"] == "pyvrp"
+    problem = pp.WeekProblem(pp.load_district(), pp.load_staff(), WEEK)
+    again = pp.Plan.from_json(doc, problem)
+    assert again.params.repeatable is False
+    assert again.check() == []
+    replanned = run(["replan", "--week", WEEK, "--from", doc["duty_days"][1], "--history", "h.sqlite"], tmp_path)
+    assert replanned.code == 0, replanned.stderr
+    saved = pp.History(tmp_path / "h.sqlite").load(pp.Week.parse(WEEK))
+    assert saved["solve"]["repeatable"] is False
+    assert saved["solve"]["engine"] == "pyvrp"
 
 
 def test_history_show_done_and_cancel_use_the_saved_week(planned: Run, workdir: Path) -> None:
@@ -277,11 +301,12 @@ def test_no_command_runs_plan_on_the_default_district(workdir: Path, tmp_path: P
     assert str(history) in done.stderr
 
 
-def test_unknown_option_value_is_a_usage_error(bad: dict[str, Run]) -> None:
-    """A --lang other than zh/en is rejected by the parser with exit code 2."""
-    done = bad["lang"]
+@pytest.mark.parametrize("case", ["lang", "engine"])
+def test_unknown_option_value_is_a_usage_error(bad: dict[str, Run], case: str) -> None:
+    """A --lang other than zh/en, or an --engine other than auto/pyvrp/ortools, is rejected by the parser (exit 2)."""
+    done = bad[case]
     assert done.code == 2
-    assert "--lang" in done.stderr
+    assert f"--{case}" in done.stderr
 
 
 # ---------------------------------------------------------------------- help

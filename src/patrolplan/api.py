@@ -229,6 +229,11 @@ class PlanRequest(BaseModel):
     )
     seed: int = Field(0, ge=0, le=2**31 - 1)
     engine: Literal["auto", "ortools", "pyvrp"] = "auto"
+    repeatable: bool = Field(
+        True,
+        description="True: a fixed amount of search work, the same plan for the same request. False: search for "
+        "the whole time limit (often shorter routes on large weeks; a repeat may give another plan)",
+    )
     save: bool = Field(True, description="Save the plan in the history (replacing that week's plan)")
 
 
@@ -260,6 +265,7 @@ class ReplanRequest(BaseModel):
     staff: list[StaffRecord] | str | None = Field(None, description="Staff the week was planned with (default pool)")
     time_limit: float | None = Field(None, gt=0, description="Solve seconds (default and maximum: server settings)")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    repeatable: bool = Field(True, description="As in a plan request")
 
 
 class ReplanResult(BaseModel):
@@ -1072,7 +1078,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         if limit > settings.max_time_limit:
             msg = f"time_limit {limit:g} s is more than this server allows ({settings.max_time_limit:g} s)"
             raise pp.InvalidInputError(msg, items=["time_limit"])
-        params = pp.SolveParams(time_limit=limit, seed=request.seed, engine=request.engine)
+        params = pp.SolveParams(
+            time_limit=limit, seed=request.seed, engine=request.engine, repeatable=request.repeatable
+        )
         options = pp.PlanOptions.from_mapping(request.options) if request.options is not None else None
         staff = _staff(request.staff)
         yards = request.courtyards.model_dump() if request.courtyards is not None else None
@@ -1244,7 +1252,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                     from_date=request.from_date,
                     absent=request.absent,
                     hot_spots=request.hot_spots,
-                    params=pp.SolveParams(time_limit=limit, seed=request.seed),
+                    params=pp.SolveParams(time_limit=limit, seed=request.seed, repeatable=request.repeatable),
                 )
             except pp.NotFoundError as exc:  # a person or courtyard named in the body: bad input
                 raise pp.InvalidInputError(exc.message, items=exc.items) from exc

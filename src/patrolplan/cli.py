@@ -10,6 +10,7 @@ problems.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -80,6 +81,14 @@ class _Status(StrEnum):
     cancelled = "cancelled"
 
 
+class Engine(StrEnum):
+    """Which routing engine plans the routes (see ``SolveParams.engine``)."""
+
+    auto = "auto"
+    ortools = "ortools"
+    pyvrp = "pyvrp"
+
+
 # ---------------------------------------------------------------------- options
 WeekOpt = Annotated[
     str | None, typer.Option("--week", "-w", metavar="WEEK", help="ISO week, e.g. 2026-W49 (default: next week).")
@@ -113,6 +122,17 @@ LangOpt = Annotated[Language, typer.Option("--lang", help="Language shown first:
 HotSpotOpt = Annotated[
     list[str] | None,
     typer.Option("--hot-spot", metavar="COURTYARD", help="Courtyard (id or name) to visit every duty day; repeatable."),
+]
+EngineOpt = Annotated[
+    Engine, typer.Option("--engine", help="Routing engine: auto (PyVRP from an OR-Tools start), pyvrp or ortools.")
+]
+ByTheClockOpt = Annotated[
+    bool,
+    typer.Option(
+        "--by-the-clock",
+        help="Search for the whole time limit instead of a fixed amount of work: often shorter routes on "
+        "large weeks, but the same inputs and seed may give another plan.",
+    ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
 
@@ -290,8 +310,8 @@ def _print_files(console: Console, paths: Sequence[Path], out: Path) -> None:
 
 
 # ---------------------------------------------------------------------- planning
-def _params(time_limit: float, seed: int) -> pp.SolveParams:
-    return pp.SolveParams(time_limit=time_limit, seed=seed)
+def _params(time_limit: float, seed: int, engine: str = "auto", by_the_clock: bool = False) -> pp.SolveParams:
+    return pp.SolveParams(time_limit=time_limit, seed=seed, engine=engine, repeatable=not by_the_clock)
 
 
 def _save_and_export(
@@ -317,10 +337,12 @@ def run_plan(
     time_limit: float = 10.0,
     seed: int = 0,
     hot_spots: Sequence[str] = (),
+    engine: str = "auto",
+    by_the_clock: bool = False,
 ) -> int:
     """Plan a week, save it, write the exports and print the roster; returns the exit code."""
     console = _console()
-    params = _params(time_limit, seed)
+    params = _params(time_limit, seed, engine, by_the_clock)
     wk = _week(week)
     with _spinner("loading the district"):
         area = _load_district(district, courtyards)
@@ -372,6 +394,8 @@ def plan(
         int, typer.Option("--seed", metavar="N", help="Random seed, 0 to 2147483647 (same inputs and seed, same plan).")
     ] = 0,
     hot_spot: HotSpotOpt = None,
+    engine: EngineOpt = Engine.auto,
+    by_the_clock: ByTheClockOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan a week, print the roster, save it to the history and write the exports.
@@ -393,6 +417,8 @@ def plan(
             time_limit=time_limit,
             seed=seed,
             hot_spots=hot_spot or (),
+            engine=engine.value,
+            by_the_clock=by_the_clock,
         )
     raise typer.Exit(code)
 
@@ -721,7 +747,7 @@ def replan(
             area, _load_staff(staff, area), wk, hot_spots=hot, past=store.past(wk, community=area.name)
         )
         old = pp.Plan.from_json(saved, problem)
-        params = old.params if time_limit is None else _params(time_limit, old.params.seed)
+        params = old.params if time_limit is None else dataclasses.replace(old.params, time_limit=time_limit)
         with _spinner(f"re-planning {wk} from {from_date}"):
             new, changes = pp.replan(
                 old,
@@ -829,6 +855,8 @@ def plan_all_command(
     seed: Annotated[
         int, typer.Option("--seed", metavar="N", help="Random seed, 0 to 2147483647 (same inputs, same plans).")
     ] = 0,
+    engine: EngineOpt = Engine.auto,
+    by_the_clock: ByTheClockOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan every community under DIR on Dask, and write a sub-district summary.
@@ -852,7 +880,7 @@ def plan_all_command(
             workers=workers,
             out=out,
             history=pp.History(history),
-            params=pp.SolveParams(time_limit=time_limit, seed=seed),
+            params=_params(time_limit, seed, engine.value, by_the_clock),
             progress=sys.stderr.isatty(),
         )
         with (target / "summary.csv").open(encoding="utf-8-sig", newline="") as fh:

@@ -591,6 +591,7 @@ def _plan_doc(plan: Plan) -> dict[str, Any]:
             "seed": plan.params.seed,
             "engine": plan.params.engine,
             "engine_used": plan.engine,
+            "repeatable": plan.params.repeatable,
         },
     }
 
@@ -663,6 +664,7 @@ def _plan_from_doc(doc: Mapping[str, Any], problem: WeekProblem) -> Plan:
         time_limit=float(solve.get("time_limit", 10)),
         seed=int(solve.get("seed", 0)),
         engine=solve.get("engine", "auto"),
+        repeatable=bool(solve.get("repeatable", True)),
     )
     desks = tuple(
         DeskDay(dt.date.fromisoformat(d["date"]), str(d["courtyard"]), str(d.get("reason", "")))
