@@ -592,16 +592,16 @@ def test_by_the_clock_each_solve_gets_its_share_of_the_time_left() -> None:
     (the last takes all of it), and never less than the least a solve gets."""
     import time
 
-    from patrolplan.routing import _LEAST_SOLVE_S, _Shares
+    from patrolplan._pyvrp_week import LEAST_SOLVE_S, Shares
 
-    fixed = _Shares(10.0)
+    fixed = Shares(10.0)
     assert [fixed.take(share) for share in (0.5, 0.35, 0.15)] == [5.0, 3.5, 1.5]
-    clock = _Shares(10.0, deadline=time.perf_counter() + 2.0)
+    clock = Shares(10.0, deadline=time.perf_counter() + 2.0)
     assert 0.9 < clock.take(0.5) <= 1.0  # half of the 2 s left, not half of the 10 s limit
     assert 0.9 < clock.take(0.25) <= 1.0  # half of what is left: 0.25 of the 0.5 unspent
     assert 1.8 < clock.take(0.25) <= 2.0  # the last solve: all that is left
-    late = _Shares(10.0, deadline=time.perf_counter() - 1.0)
-    assert late.take(0.5) == _LEAST_SOLVE_S
+    late = Shares(10.0, deadline=time.perf_counter() - 1.0)
+    assert late.take(0.5) == LEAST_SOLVE_S
 
 
 def test_an_engine_search_by_the_clock_stops_at_its_deadline() -> None:
@@ -1039,8 +1039,9 @@ def test_a_visit_put_back_goes_where_the_planners_score_gains_most(weight: float
     """A visit cut from a route goes back by metres plus the weighted officer imbalance: balanced, to the
     officer who stays under the day's busiest even if that rides more; by metres alone, to the cheapest
     place, on the busiest officer's route."""
+    from patrolplan._pyvrp_week import balance_score
     from patrolplan._repair import insert, retime
-    from patrolplan.routing import _balance_score, _riders, _visits
+    from patrolplan.routing import _riders, _visits
 
     problem, rides, _n = _long_week(per_day=2)
     problem = WeekProblem(
@@ -1071,19 +1072,20 @@ def test_a_visit_put_back_goes_where_the_planners_score_gains_most(weight: float
     on = next(k for k, (stops, _end) in plans.items() if out in {v for v, _g, _t in stops})
     assert on == (second if weight else first)
     # no place on either route (both have time for it) scores lower
-    after = _balance_score(problem, riders_, plans, weight)
+    after = balance_score(problem, riders_, plans, weight)
     for k, seq in ((first, busy), (second, near)):
         for i in range(len(seq) + 1):
             elsewhere = {**start, k: ridden(k, [*seq[:i], out, *seq[i:]])}
-            assert after <= _balance_score(problem, riders_, elsewhere, weight)
+            assert after <= balance_score(problem, riders_, elsewhere, weight)
 
 
 def test_the_last_balanced_search_may_idle_an_officer_only_for_a_lower_score() -> None:
     """The plan of the last balanced search replaces the kept one when it rides less and scores lower, even
     with an officer left idle; under the same score (the same longest route, at the default weight) it may
     not idle an officer who rode."""
+    from patrolplan._pyvrp_week import balance_score, rides_less
     from patrolplan._repair import retime
-    from patrolplan.routing import _balance_score, _riders, _rides_less, _visits
+    from patrolplan.routing import _riders, _visits
 
     problem, rides, _n = _long_week(per_day=3)
     assert problem.options.balance_weight == 1.0
@@ -1101,7 +1103,7 @@ def test_the_last_balanced_search_may_idle_an_officer_only_for_a_lower_score() -
         return timed
 
     def score(plans: dict[int, tuple[list[tuple[int, int, int]], int]], weight: float = 1.0) -> float:
-        return _balance_score(problem, riders_, plans, weight)
+        return balance_score(problem, riders_, plans, weight)
 
     # three officers ride: one out to the far end by way of p, two out and back to one near visit each
     kept = {a: ridden(a, [p, far]), b: ridden(b, [x]), c: ridden(c, [y])}
@@ -1109,9 +1111,9 @@ def test_the_last_balanced_search_may_idle_an_officer_only_for_a_lower_score() -
     tie = {a: ridden(a, [p, far]), b: ridden(b, [x, y])}
     assert score(tie, 0.0) < score(kept, 0.0)
     assert score(tie) == score(kept)
-    assert not _rides_less(problem, riders_, kept, tie)
+    assert not rides_less(problem, riders_, kept, tie)
     # the far end straight out and back, p with the near visits: a shorter longest route, a lower score
     lower = {a: ridden(a, [far]), b: ridden(b, [x, y, p])}
     assert score(lower, 0.0) < score(kept, 0.0)
     assert score(lower) < score(kept)
-    assert _rides_less(problem, riders_, kept, lower)
+    assert rides_less(problem, riders_, kept, lower)

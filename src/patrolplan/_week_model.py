@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -132,3 +133,14 @@ def rotation_surcharge(
                     total += min(d["length"] for d in graph[u][v].values())
             shared[i, j] = round(total)
     return shared
+
+
+def imbalance(loads: Mapping[tuple[Any, str], int]) -> float:
+    """Per day, how far its busiest officer rides above its average officer, times its officers; summed.
+
+    ``loads`` are the metres of each (day, officer) on duty, 0 for one who rides nothing.
+    """
+    days: dict[Any, list[int]] = {}
+    for (day, _officer), metres in loads.items():
+        days.setdefault(day, []).append(metres)
+    return sum(max(day) * len(day) - sum(day) for day in days.values())
