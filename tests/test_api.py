@@ -422,6 +422,19 @@ def test_replan_keeps_done_days_and_counts_changes(client: httpx.Client, server:
     assert r.status_code == 422
 
 
+def test_replan_keeps_the_weeks_engine_and_search_by_the_clock(client: httpx.Client) -> None:
+    """A week planned by the clock with PyVRP is re-planned the same way unless the request says otherwise."""
+    doc = client.post("/v1/plans", json=_plan_body("2026-W37", engine="pyvrp", repeatable=False)).json()
+    body = {"from_date": doc["duty_days"][1], "time_limit": 1, "community": doc["community"]}
+    kept = client.post("/v1/plans/2026-W37/replan", json=body)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["plan"]["solve"]["repeatable"] is False
+    assert kept.json()["plan"]["solve"]["engine"] == "pyvrp"
+    asked = client.post("/v1/plans/2026-W37/replan", json=dict(body, repeatable=True))
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["plan"]["solve"]["repeatable"] is True
+
+
 # ------------------------------------------------------------------------ uploads
 def _upload(client: httpx.Client, data: bytes, name: str = "upload.osm", **files: Any) -> httpx.Response:
     return client.post("/v1/districts", files={"osm": (name, data), **files})

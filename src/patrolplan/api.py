@@ -265,7 +265,9 @@ class ReplanRequest(BaseModel):
     staff: list[StaffRecord] | str | None = Field(None, description="Staff the week was planned with (default pool)")
     time_limit: float | None = Field(None, gt=0, description="Solve seconds (default and maximum: server settings)")
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    repeatable: bool = Field(True, description="As in a plan request")
+    repeatable: bool | None = Field(
+        None, description="As in a plan request; by default as the week was planned (its plan.json's solve.repeatable)"
+    )
 
 
 class ReplanResult(BaseModel):
@@ -1252,7 +1254,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
                     from_date=request.from_date,
                     absent=request.absent,
                     hot_spots=request.hot_spots,
-                    params=pp.SolveParams(time_limit=limit, seed=request.seed, repeatable=request.repeatable),
+                    params=pp.SolveParams(
+                        time_limit=limit,
+                        seed=request.seed,
+                        engine=announced.params.engine,
+                        repeatable=announced.params.repeatable if request.repeatable is None else request.repeatable,
+                    ),
                 )
             except pp.NotFoundError as exc:  # a person or courtyard named in the body: bad input
                 raise pp.InvalidInputError(exc.message, items=exc.items) from exc
