@@ -817,6 +817,57 @@ def test_engine_neighbours_leave_out_the_client_itself_and_its_alternatives() ->
     assert all(i not in found for i, found in near.items())
 
 
+def _worked_search(budget_step_moves: float, seed: int = 1) -> tuple[int, int, int]:
+    """A real iterated local search of 60 clients stopped by a repeatable budget's phase of at least 40
+    iterations; how many it ran, the moves its local search evaluated, and the distance it reached."""
+    from pyvrp import PenaltyManager
+    from pyvrp.search import LocalSearch, PerturbationManager
+
+    from patrolplan import _pyvrp_engine as engine
+
+    data = _engine_data(60)
+    params = engine.search_params(40, 30.0)
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    local = LocalSearch(data, rng, engine._neighbours(data, 20), PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            local.add_operator(op(data))
+    counted = engine._Counted(local)
+    penalties = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+    best = counted(pyvrp.Solution.make_random(data, rng), penalties.max_cost_evaluator(), exhaustive=True)
+    before = counted.moves
+    budget = engine._Budget(time_limit=60.0, iterations=100, repeatable=True, step_moves=budget_step_moves)
+    stop = budget.stop(0.4, 40, counted)
+    ran = 0
+
+    def tally(cost: int) -> bool:
+        nonlocal ran
+        if stop(cost):
+            return True
+        ran += 1
+        return False
+
+    found = pyvrp.IteratedLocalSearch(data, penalties, counted, best, params.ils).run(tally, collect_stats=False)
+    return ran, counted.moves - before, found.best.distance()
+
+
+def test_a_repeatable_search_runs_its_iterations_then_on_by_its_moves_up_to_twice_them() -> None:
+    """A repeatable phase stops by work, which repeats: never before its iterations, then on until its local
+    search has evaluated the moves its share of the budget holds (cheap iterations run more), at most twice its
+    iterations. Without a count of moves a step, by iterations alone."""
+    by_iterations = _worked_search(0.0)
+    assert by_iterations[0] == 40
+    least_moves = by_iterations[1]
+    assert least_moves > 0
+    assert _worked_search(least_moves / 40 / 2)[0] == 40  # the moves came before the iterations ended
+    assert _worked_search(1e12)[0] == 80  # the moves never came: twice the iterations
+    # half as many moves again as 40 iterations evaluated: the search runs on until it has them
+    ran, moves, metres = _worked_search(1.5 * least_moves / 40)
+    assert 40 < ran < 80
+    assert moves >= 1.5 * least_moves
+    assert _worked_search(1.5 * least_moves / 40) == (ran, moves, metres)  # the same work and plan again
+
+
 def test_engine_portfolio_keeps_the_better_of_its_two_searches_and_repeats() -> None:
     """A long whole-week search runs twice side by side, from the start and from a random plan, each with its own
     seed and budget: the plan is the better of the two runs alone, complete, and the same on a second call."""

@@ -2,8 +2,9 @@
 
 PyVRP's iterated local search reaches better routes than a plain OR-Tools
 model at the same budget (see ``docs/benchmarks.md``), and it stops after a
-fixed number of iterations, so the same inputs and seed give the same routes
-on any machine. The week maps onto it like this:
+fixed amount of work, so the same inputs and seed give the same routes on any
+machine: an iteration budget sized to the limit, run on where its iterations
+come cheap in evaluated moves (:class:`_Work`). The week maps onto it like this:
 
 - one vehicle type per (duty day, shift), as many vehicles as officers ride;
 - one capacity dimension per duty day: a visit pinned to a day delivers one
@@ -120,6 +121,9 @@ _SHORT_RUN_ITERATIONS = 0.5
 # ... a long one (20 neighbours) about 1.45 times as much (15 s searches at 200 courtyards, two at once:
 # 14,000-21,000 iterations against 25,000-37,000), so its time stays the same
 _LONG_RUN_ITERATIONS = 0.7
+# a repeatable search runs its iterations, then on until it has evaluated about as many moves as the weeks
+# the budget was fitted on evaluate in them (:func:`step_moves`), up to this many times its iterations
+_MOST_WORK = 2.0
 
 # a route as (vehicle index, alternative indices in visiting order)
 Plan = list[tuple[int, list[int]]]
@@ -260,19 +264,43 @@ def iterations_for(
     least :data:`_SEARCH_FLOOR` of it whatever the setup took, so the run
     ends by iterations, not by the clock, and the same inputs and seed give the
     same routes on any machine up to about twice as slow; the runtime cap
-    (:func:`runtime_cap`) only guards against one slower still. (This machine's
+    (:func:`runtime_cap`) only guards against one slower still. A week whose
+    iterations evaluate fewer moves than these (:func:`step_moves`), and so
+    cost less, runs more of them (:class:`_Work`). (This machine's
     own speed drifts: a fixed Python loop took 1.22 to 2.13 s in six runs a few
     seconds apart, so a run's wall time varies by as much.)
     """
     n = max(48.0, float(n_clients))  # measured from 48 clients up; smaller weeks are not faster
-    settling = max(1.0, time_limit / 5.0) ** (0.15 * min(1.0, n / 200.0))
-    per_second = 1650.0 * (217.0 / n) ** 0.55 * settling
+    per_second = 1650.0 * (217.0 / n) ** 0.55 * _settling(time_limit, n)
     if not required:
         per_second /= 2
     if long_routes:
         per_second *= 0.7
     seconds = max(_SEARCH_FLOOR * time_limit, _BUDGET_SHARE * time_limit - setup_seconds(n_clients, split=split))
     return max(100, int(seconds * per_second))
+
+
+def _settling(time_limit: float, n: float) -> float:
+    """How much faster a long search iterates than a 5 s one (:func:`iterations_for`): fewer new bests."""
+    return float(max(1.0, time_limit / 5.0) ** (0.15 * min(1.0, n / 200.0)))
+
+
+def step_moves(time_limit: float, n_clients: int) -> float:
+    """About how many moves the local search evaluates a step of the budget (:func:`iterations_for`), as fitted.
+
+    An iteration costs what its moves cost: a move took 61-65 ns in the 30 s
+    searches of both 1,000-courtyard weeks, the point cloud's and the street
+    network's, yet the point cloud's evaluated 12,400-12,900 moves a step and
+    the street network's 8,800, so the street network's iterations took 0.76
+    ms against 1.12-1.15 ms. Measured (2026-12-06, seed 0) on the point clouds
+    the budget was fitted on: at 5 s 12,000-23,000 a step at 1,200 places
+    (16,000 in the mean), 4,300 at 76 (the default district); at 30 s, where
+    a search iterates faster as it settles, 12,400-12,900 at 1,200 and 8,700
+    at 240. About ``17000 * (n / 1200) ** 0.4`` over the settling of
+    :func:`iterations_for`; :class:`_Work` runs a search on to that many.
+    """
+    n = max(48.0, float(n_clients))
+    return float(17_000.0 * (n / 1200.0) ** 0.4 / _settling(time_limit, n))
 
 
 def runtime_cap(time_limit: float) -> float:
@@ -435,7 +463,7 @@ def solve_pyvrp(
     iterations = iterations_for(time_limit, _num_places(data), required=required, long_routes=long_routes, split=halves)
     hurry = hurried(time_limit, len(alternatives), split=halves)
     if repeatable:
-        budget = _Budget(time_limit, iterations, repeatable)
+        budget = _Budget(time_limit, iterations, repeatable, step_moves=step_moves(time_limit, _num_places(data)))
     else:
         # by the clock: the searches get what is left once the polish has its time
         end = deadline - _polish_seconds(len(vehicles), quick=hurry)
@@ -476,16 +504,64 @@ class _Budget:
     iterations: int
     repeatable: bool
     deadline: float | None = None
+    # repeatable: the moves a step of ``iterations`` evaluates where the budget was fitted (:func:`step_moves`);
+    # 0 counts iterations alone
+    step_moves: float = 0.0
 
-    def stop(self, share: float, iterations: int | None = None) -> Any:
-        """Stop after ``iterations`` (by default ``share`` of the budget's); by the clock, at ``share`` of the limit."""
+    def stop(self, share: float, iterations: int | None = None, work: _Counted | None = None) -> Any:
+        """Stop after ``iterations`` (by default ``share`` of the budget's); by the clock, at ``share`` of the limit.
+
+        Repeatable, a search whose moves ``work`` counts runs on by :class:`_Work`.
+        """
         if self.repeatable:
-            its = MaxIterations(max(1, int(share * self.iterations) if iterations is None else iterations))
-            return MultipleCriteria([its, MaxRuntime(runtime_cap(share * self.time_limit))])
+            least = max(1, int(share * self.iterations) if iterations is None else iterations)
+            moves = int(share * self.iterations * self.step_moves)
+            done = MaxIterations(least) if work is None or not moves else _Work(work, least, moves)
+            return MultipleCriteria([done, MaxRuntime(runtime_cap(share * self.time_limit))])
         seconds = share * self.time_limit
         if self.deadline is not None:
             seconds = min(seconds, self.deadline - time.perf_counter())
         return MaxRuntime(max(_LEAST_SEARCH_S, seconds))
+
+
+class _Counted:
+    """A local search that counts the moves it evaluates (PyVRP's statistics count one call's)."""
+
+    def __init__(self, search: LocalSearch) -> None:
+        self.search = search
+        self.moves = 0
+
+    def __call__(self, solution: pyvrp.Solution, cost_evaluator: pyvrp.CostEvaluator, exhaustive: bool = False) -> Any:
+        found = self.search(solution, cost_evaluator, exhaustive)
+        self.moves += self.search.statistics.num_moves
+        return found
+
+
+class _Work:
+    """Stops a repeatable search by the work it has done, not by the clock, so it repeats.
+
+    The budget (:func:`iterations_for`) counts iterations, fitted on point
+    clouds where a step evaluates about :func:`step_moves` moves. Where an
+    iteration evaluates fewer, it costs less (a move costs about the same),
+    and a search stopped by iterations ended early: on the 1,000-courtyard
+    street network, after 2.2-3.1 s of 5 and 12.9-14.3 s of 30 (2026-11-30).
+    So the search runs its ``least`` iterations, then on until its local
+    search has evaluated ``moves`` moves (counted by :class:`_Counted`, the
+    same in every run), and at most :data:`_MOST_WORK` times ``least``.
+    """
+
+    def __init__(self, counted: _Counted, least: int, moves: int) -> None:
+        self.counted = counted
+        self.least = least
+        self.most = int(_MOST_WORK * least)
+        self.moves = counted.moves + moves  # moves from here (the start's full local search is done)
+        self.done = 0
+
+    def __call__(self, best_cost: int) -> bool:
+        self.done += 1
+        if self.done > self.most:
+            return True
+        return self.done > self.least and self.counted.moves >= self.moves
 
 
 def _split_search(
@@ -683,10 +759,11 @@ def _search(
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     if neighbours is None:
         neighbours = _neighbours(data, _num_neighbours(data, long_run=long_run))
-    search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
+    local = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
     for op in params.operators:
         if op.supports(data):
-            search.add_operator(op(data))
+            local.add_operator(op(data))
+    search = _Counted(local)
     penalties = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
     type_of = _type_of(members)
     routes = [pyvrp.Route(data, stops, type_of[k]) for k, stops in start if stops]
@@ -694,7 +771,7 @@ def _search(
     best = search(initial, penalties.max_cost_evaluator(), exhaustive=True)
     if iterations > 0:
         algorithm = pyvrp.IteratedLocalSearch(data, penalties, search, best, params.ils)
-        best = algorithm.run(budget.stop(share, iterations), collect_stats=False).best
+        best = algorithm.run(budget.stop(share, iterations, search), collect_stats=False).best
     return _as_plan(best, members)
 
 
