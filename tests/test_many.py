@@ -32,7 +32,7 @@ distributed = pytest.importorskip("distributed")
 
 WEEK = "2026-W49"
 # Plans are compared with serial runs, so every solver must end by a fixed amount of work,
-# not by the clock: the default engines do (PyVRP stops by iterations, OR-Tools' greedy
+# not by the clock: the default engines do (PyVRP stops by iterations and moves, OR-Tools' greedy
 # descent by itself, CP-SAT by deterministic time), so a loaded machine gives the same plans.
 PARAMS = pp.SolveParams(time_limit=2.0, seed=3)
 N = 12
