@@ -236,13 +236,32 @@ def report(
         f"would be N ≈ {t_w / t_ce:.0f} cores and 1,000 communities would take at least "
         f"{_dur(1000 * t_ce)}: on a big cluster, give the workers a shared output folder.",
         "",
-        "Load: this 2-core machine was shared with other jobs while measuring (the load average column; "
-        "2.0 would be our own two workers alone), so the 2-worker row's speed-up is what two *busy* cores "
-        "give, with the caller and the scheduler on them too, and t_w is inflated by the same contention. "
-        "On idle cores the tasks are independent and the speed-up is bounded only by the caller.",
+        _load_note(max(r["load_avg"] for r in runs), max(r["per_min"] / base for r in runs)),
         "",
     ]
     return "\n".join(lines)
+
+
+def _load_note(load_avg: float, speed_up: float) -> str:
+    """What the load average after the runs (and the best speed-up) says about the machine while measuring."""
+    cores = os.cpu_count() or 1
+    if load_avg > cores + 0.5:
+        return (
+            f"Load: this {cores}-core machine was shared with other jobs while measuring (the load average "
+            f"column; {cores:.1f} would be our own workers alone), so the 2-worker row's speed-up is what two "
+            "*busy* cores give, with the caller and the scheduler on them too, and t_w is inflated by the same "
+            "contention. On idle cores the tasks are independent and the speed-up is bounded only by the caller."
+        )
+    note = (
+        f"Load: nothing else ran while measuring (the load average column stays under the {cores} cores). The "
+        "2-worker row still shares its cores with the caller and the scheduler."
+    )
+    if speed_up > cores:
+        note += (
+            f" A speed-up above {cores} does not come from the tasks, which are independent: the machine's speed "
+            "drifts between rows (see *Load and this machine's speed* under the patrol routes)."
+        )
+    return note
 
 
 def _dur(seconds: float) -> str:
