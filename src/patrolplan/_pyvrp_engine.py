@@ -460,10 +460,11 @@ def solve_pyvrp(
     # windows) cost about one. The 200-courtyard week around lunch, 480 alternatives at 240 places, searched
     # 1.4 s of a 5 s limit counted as 480, 1.6-1.9 s counted as 240 (3.5 s with the neighbours its windows
     # add, :func:`_num_neighbours`); gates are places of their own
-    iterations = iterations_for(time_limit, _num_places(data), required=required, long_routes=long_routes, split=halves)
+    places = _num_places(data)
+    iterations = iterations_for(time_limit, places, required=required, long_routes=long_routes, split=halves)
     hurry = hurried(time_limit, len(alternatives), split=halves)
     if repeatable:
-        budget = _Budget(time_limit, iterations, repeatable, step_moves=step_moves(time_limit, _num_places(data)))
+        budget = _Budget(time_limit, iterations, repeatable, step_moves=step_moves(time_limit, places))
     else:
         # by the clock: the searches get what is left once the polish has its time
         end = deadline - _polish_seconds(len(vehicles), quick=hurry)
