@@ -817,6 +817,25 @@ def test_engine_neighbours_leave_out_the_client_itself_and_its_alternatives() ->
     assert all(i not in found for i, found in near.items())
 
 
+def test_a_kept_balanced_try_that_idles_an_officer_again_gives_those_days_their_own_share() -> None:
+    """After a kept capped try, the next try gives its own cap to every day an officer is idle on, the
+    first plan's idle days too; none when the kept plan idles nobody."""
+    from patrolplan._pyvrp_week import _idle_again, _idle_in
+    from patrolplan.routing import _riders
+
+    first_idle = {0: {"P02"}, 1: {"P03"}}
+    assert _idle_again(first_idle, {2: {"P04"}}) == {0: {"P02"}, 1: {"P03"}, 2: {"P04"}}
+    assert _idle_again(first_idle, {}) == {}
+    problem = WeekProblem(load_district(), load_staff(), WEEK)
+    rides = riders(problem)
+    riders_ = _riders(problem, rides)
+    tuesday, wednesday, _thursday = problem.duty_dates
+    # every officer rides on Tuesday, one of two on Wednesday, nobody on Thursday (no one idle beside a rider)
+    riding = [k for k, r in enumerate(riders_) if r.day_index == 0 or r.officer == rides[wednesday][0]]
+    assert len(rides[tuesday]) == len(rides[wednesday]) == 2
+    assert _idle_in(riders_, riding) == {1: {rides[wednesday][1]}}
+
+
 def _worked_search(budget_step_moves: float, seed: int = 1) -> tuple[int, int, int]:
     """A real iterated local search of 60 clients stopped by a repeatable budget's phase of at least 40
     iterations; how many it ran, the moves its local search evaluated, and the distance it reached."""

@@ -181,20 +181,22 @@ def _balanced(
     kept = _share_trips(problem, riders, repairs.repair(problem, riders, visits, alts, first))
     trip_cost = _trip_cost(alts, by_day, office)
     warm_balanced = [(r.vehicle, [a for a, _t in r.stops]) for r in first]
-    idle = _idle_officers(first, riders, n_days)
+    idle = _idle_in(riders, [route.vehicle for route in first])
     # two capped tries: idle officers given a share of their day's work, then the common cap alone
-    tries: list[dict[int, set[str]]] = [idle, {}] if idle else [{}]
+    # (or, when the first try's plan was kept and leaves someone idle again, :func:`_idle_again`)
+    n_tries = 2 if idle else 1
     best = balance_score(problem, riders, kept, weight)
     room = 1.0
     tries_share = _SHORT_TRIES_SHARE if short else _TRIES_SHARE
-    for shared in tries:
+    shared = idle
+    for _attempt in range(n_tries):
         settled = _settle_days(first, alts, riders, set(shared))
         second = solve(
             alternatives=settled,
             max_distance=_balance_caps(
                 first, settled, by_day, office, riders, n_days, weight, idle=shared, trip_cost=trip_cost, room=room
             ),
-            time_limit=shares.take(tries_share / len(tries)),
+            time_limit=shares.take(tries_share / n_tries),
             warm=warm_balanced,
             trip_costs=_later_trip_costs(riders, trip_cost),
         )
@@ -203,8 +205,10 @@ def _balanced(
         # balance never costs a visit, and a capped search cut short may do worse than the plan it began from
         if _stops(balanced) >= _stops(kept) and score < best:
             kept, best = balanced, score
+            shared = _idle_again(shared, _idle_in(riders, list(kept)))
         else:
             room += _ROOM_STEP  # caps that cost visits, or metres, leave more room on the next try
+            shared = {}
     # the same longest route each day, fewer metres: a search capped at each day's longest route
     # a kept plan that makes every visit holds them all under these caps: require them (a faster search)
     tightened = solve(
@@ -346,13 +350,32 @@ def _share_trips(problem: WeekProblem, riders: Sequence[Rider], plans: Assigned)
     return out
 
 
-def _idle_officers(routes: Sequence[Any], riders: Sequence[Rider], n_days: int) -> dict[int, set[str]]:
-    """The officers the engine's routes leave riding nothing, by day, on days when someone else rides."""
-    riding: dict[int, set[str]] = {d: set() for d in range(n_days)}
-    for route in routes:
-        riding[riders[route.vehicle].day_index].add(riders[route.vehicle].officer)
-    officers = {d: {r.officer for r in riders if r.day_index == d} for d in range(n_days)}
-    return {d: officers[d] - riding[d] for d in range(n_days) if riding[d] and riding[d] != officers[d]}
+def _idle_in(riders: Sequence[Rider], riding_riders: Sequence[int]) -> dict[int, set[str]]:
+    """The officers left riding nothing when only ``riding_riders`` (rider indices) ride, by day, on days when
+    someone else rides."""
+    riding: dict[int, set[str]] = {}
+    for k in riding_riders:
+        riding.setdefault(riders[k].day_index, set()).add(riders[k].officer)
+    officers: dict[int, set[str]] = {}
+    for rider in riders:
+        officers.setdefault(rider.day_index, set()).add(rider.officer)
+    return {d: officers[d] - ridden for d, ridden in riding.items() if ridden != officers[d]}
+
+
+def _idle_again(idle: Mapping[int, set[str]], still: Mapping[int, set[str]]) -> dict[int, set[str]]:
+    """The next capped try's idle days, after a kept try: none if its plan idles nobody, else ``idle`` and those.
+
+    Under the common cap a try's plan can send an officer home on a day that
+    had shared its work: the default week's first try (2026-12-06, distance
+    neighbours without the clients pinned to other days) shared Tuesday and
+    Wednesday out and left Thursday to one officer, and the common cap then
+    left Wednesday to one (16,986 by the score). Giving every such day its
+    own share, the first try's idle days included, made every officer ride
+    (15,740).
+    """
+    if not still:
+        return {}
+    return {d: set(idle.get(d, set())) | set(still.get(d, set())) for d in sorted(set(idle) | set(still))}
 
 
 def _settle_days(routes: Sequence[Any], alts: Sequence[Any], riders: Sequence[Rider], days: set[int]) -> list[Any]:
