@@ -775,17 +775,29 @@ def test_a_repair_puts_what_it_cuts_on_a_route_with_room() -> None:
         assert end <= riders_[k].end_s
 
 
-def _engine_data(n: int, groups: Sequence[Sequence[int]] = ()) -> pyvrp.ProblemData:
-    """A PyVRP model of ``n`` random clients around one depot (no time windows), with ``groups``."""
+def _engine_data(n: int, groups: Sequence[Sequence[int]] = (), days: Sequence[int | None] = ()) -> pyvrp.ProblemData:
+    """A PyVRP model of ``n`` random clients around one depot (no time windows), with ``groups``.
+
+    ``days`` pins clients to one of two days as the engine does (a unit in
+    that day's dimension, which only that day's vehicles carry; ``None`` is
+    free).
+    """
     rng = np.random.default_rng(n)
     xy = rng.uniform(0, 5000, (n + 1, 2))
     metres = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
     grouped = {c: g for g, members in enumerate(groups) for c in members}
+    pinned = list(days) + [None] * (n - len(days))
+    dims = 2 if days else 0
+    delivery = [[int(day == d) for d in range(dims)] for day in pinned]
+    types = [pyvrp.VehicleType(num_available=2, capacity=[n * int(d == e) for e in range(dims)]) for d in range(dims)]
     return pyvrp.ProblemData(
         locations=[pyvrp.Location(x=0, y=0) for _ in range(n + 1)],
-        clients=[pyvrp.Client(location=i + 1, required=i not in grouped, group=grouped.get(i)) for i in range(n)],
+        clients=[
+            pyvrp.Client(location=i + 1, delivery=delivery[i], required=i not in grouped, group=grouped.get(i))
+            for i in range(n)
+        ],
         depots=[pyvrp.Depot(location=0)],
-        vehicle_types=[pyvrp.VehicleType(num_available=2)],
+        vehicle_types=types or [pyvrp.VehicleType(num_available=2)],
         distance_matrices=[metres],
         duration_matrices=[metres],
         groups=[pyvrp.ClientGroup(clients=list(members)) for members in groups],
@@ -815,6 +827,16 @@ def test_engine_neighbours_leave_out_the_client_itself_and_its_alternatives() ->
     assert sorted(near[0]) == [3, 4]
     assert sorted(near[3]) == [0, 1, 2, 4]
     assert all(i not in found for i, found in near.items())
+
+
+def test_engine_neighbours_leave_out_clients_pinned_to_other_days() -> None:
+    """No route holds two clients pinned to different days, so neither is in the other's neighbours; a free
+    client neighbours every other."""
+    from patrolplan import _pyvrp_engine
+
+    data = _engine_data(6, days=[0, 0, 1, 1, None, None])
+    near = {a.idx: sorted(b.idx for b in found) for a, found in _pyvrp_engine._neighbours(data, 20).items()}
+    assert near == {0: [1, 4, 5], 1: [0, 4, 5], 2: [3, 4, 5], 3: [2, 4, 5], 4: [0, 1, 2, 3, 5], 5: [0, 1, 2, 3, 4]}
 
 
 def test_a_kept_balanced_try_that_idles_an_officer_again_gives_those_days_their_own_share() -> None:
