@@ -366,12 +366,12 @@ def _idle_again(idle: Mapping[int, set[str]], still: Mapping[int, set[str]]) -> 
     """The next capped try's idle days, after a kept try: none if its plan idles nobody, else ``idle`` and those.
 
     Under the common cap a try's plan can send an officer home on a day that
-    had shared its work: the default week's first try (2026-12-06, distance
-    neighbours without the clients pinned to other days) shared Tuesday and
-    Wednesday out and left Thursday to one officer, and the common cap then
-    left Wednesday to one (16,986 by the score). Giving every such day its
-    own share, the first try's idle days included, made every officer ride
-    (15,740).
+    had shared its work. In the routing tests' default week (3 s, seed 0;
+    2026-12-06, once the search's neighbours left out clients pinned to other
+    days) the first try shared Tuesday's and Wednesday's work out and left
+    Thursday to one officer, and the common cap then left Wednesday to one
+    (16,986 by the score). Giving every such day its own share, the first
+    try's idle days included, made every officer ride (15,740).
     """
     if not still:
         return {}
