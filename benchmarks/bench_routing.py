@@ -36,7 +36,7 @@ The budget is wall time for building plus solving. Budgets below 30 s: median of
 ``--reps`` runs (total and wall medians taken separately); 30 s: one run. PyVRP's
 ``MaxRuntime`` gets what building its ``ProblemData`` left of the budget, but starts
 counting only after ``pyvrp.solve`` has built its start, so at 1,000 courtyards it
-overruns (1.4-1.6 s for 1 s); with ``--seeds``, ``--pyvrp-wall`` holds PyVRP to the
+overruns (1.4-2.0 s for 1 s); with ``--seeds``, ``--pyvrp-wall`` holds PyVRP to the
 budget in wall time instead (:class:`WallDeadline`), as the protocol defines it.
 
 Run::
@@ -323,7 +323,7 @@ class WallDeadline:
     PyVRP's ``MaxRuntime`` starts counting at the search's first iteration,
     after ``pyvrp.solve`` has computed its neighbourhood and its start (a full
     local search of a random plan, about 0.5 s at 1,000 courtyards), so a 1 s
-    budget took 1.4-1.6 s there. Held to a deadline from the moment the
+    budget took 1.4-2.0 s there. Held to a deadline from the moment the
     model building began, PyVRP keeps the protocol's budget (wall time for
     building the model plus solving) up to its start and one iteration.
     """
