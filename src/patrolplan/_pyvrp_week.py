@@ -18,7 +18,7 @@ import functools
 import itertools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -181,7 +181,7 @@ def _balanced(
     kept = _share_trips(problem, riders, repairs.repair(problem, riders, visits, alts, first))
     trip_cost = _trip_cost(alts, by_day, office)
     warm_balanced = [(r.vehicle, [a for a, _t in r.stops]) for r in first]
-    idle = _idle_in(riders, [route.vehicle for route in first])
+    idle = _idle_in(riders, (route.vehicle for route in first))
     # two capped tries: idle officers given a share of their day's work, then the common cap alone
     # (or, when the first try's plan was kept and leaves someone idle again, :func:`_idle_again`)
     n_tries = 2 if idle else 1
@@ -205,7 +205,7 @@ def _balanced(
         # balance never costs a visit, and a capped search cut short may do worse than the plan it began from
         if _stops(balanced) >= _stops(kept) and score < best:
             kept, best = balanced, score
-            shared = _idle_again(shared, _idle_in(riders, list(kept)))
+            shared = _idle_again(shared, _idle_in(riders, kept))
         else:
             room += _ROOM_STEP  # caps that cost visits, or metres, leave more room on the next try
             shared = {}
@@ -350,7 +350,7 @@ def _share_trips(problem: WeekProblem, riders: Sequence[Rider], plans: Assigned)
     return out
 
 
-def _idle_in(riders: Sequence[Rider], riding_riders: Sequence[int]) -> dict[int, set[str]]:
+def _idle_in(riders: Sequence[Rider], riding_riders: Iterable[int]) -> dict[int, set[str]]:
     """The officers left riding nothing when only ``riding_riders`` (rider indices) ride, by day, on days when
     someone else rides."""
     riding: dict[int, set[str]] = {}
